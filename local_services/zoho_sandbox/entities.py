@@ -1,0 +1,125 @@
+"""The five Books document types: paths, keys, list-item fields, and how totals follow from lines.
+
+Field sets follow ../shared/reference/zoho-books-api.md §2.4 (list items carry no line items; the
+detail does). Money is always Decimal here and is written to JSON as a number with its exact digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True)
+class Entity:
+    path: str  # /books/v3/<path>
+    list_key: str
+    detail_key: str
+    id_field: str
+    number_field: str
+    webhook_entity: str  # event prefix: invoice.created, bill.updated, ...
+    label: str  # "Invoice does not exist."
+    list_fields: tuple[str, ...]
+
+
+INVOICE_LIST_FIELDS = (
+    "invoice_id", "ach_payment_initiated", "customer_name", "customer_id", "status", "invoice_number",
+    "reference_number", "date", "due_date", "due_days", "currency_id", "schedule_time", "currency_code",
+    "is_viewed_by_client", "has_attachment", "client_viewed_time", "total", "balance", "created_time",
+    "last_modified_time", "is_emailed", "reminders_sent", "last_reminder_sent_date",
+    "payment_expected_date", "last_payment_date", "custom_fields", "documents", "salesperson_id",
+    "salesperson_name", "shipping_charge", "adjustment", "write_off_amount", "exchange_rate",
+)
+BILL_LIST_FIELDS = (
+    "bill_id", "vendor_id", "vendor_name", "status", "bill_number", "reference_number", "date",
+    "due_date", "due_days", "currency_id", "currency_code", "price_precision", "exchange_rate", "total",
+    "balance", "created_time", "last_modified_time", "attachment_name", "has_attachment",
+    "is_tds_applied",
+)
+PO_LIST_FIELDS = (
+    "purchaseorder_id", "vendor_id", "vendor_name", "status", "purchaseorder_number",
+    "reference_number", "date", "delivery_date", "currency_id", "currency_code", "exchange_rate",
+    "total", "created_time", "last_modified_time",
+)
+CUSTOMER_PAYMENT_LIST_FIELDS = (
+    "payment_id", "payment_number", "invoice_numbers", "date", "payment_mode", "amount", "bcy_amount",
+    "unused_amount", "bcy_unused_amount", "account_id", "account_name", "description",
+    "reference_number", "customer_id", "customer_name", "currency_code", "exchange_rate",
+    "created_time", "last_modified_time",
+)
+VENDOR_PAYMENT_LIST_FIELDS = (
+    "payment_id", "vendor_id", "vendor_name", "date", "payment_mode", "amount", "balance",
+    "exchange_rate", "paid_through_account_id", "paid_through_account_name", "description",
+    "reference_number", "currency_code", "created_time", "last_modified_time",
+)
+
+ENTITIES: dict[str, Entity] = {
+    e.path: e
+    for e in (
+        Entity("invoices", "invoices", "invoice", "invoice_id", "invoice_number", "invoice",
+               "Invoice", INVOICE_LIST_FIELDS),
+        Entity("bills", "bills", "bill", "bill_id", "bill_number", "bill", "Bill", BILL_LIST_FIELDS),
+        Entity("purchaseorders", "purchaseorders", "purchaseorder", "purchaseorder_id",
+               "purchaseorder_number", "purchaseorder", "Purchase order", PO_LIST_FIELDS),
+        Entity("customerpayments", "customerpayments", "payment", "payment_id", "payment_number",
+               "customer_payment", "Payment", CUSTOMER_PAYMENT_LIST_FIELDS),
+        Entity("vendorpayments", "vendorpayments", "vendorpayment", "payment_id", "payment_number",
+               "vendor_payment", "Vendor payment", VENDOR_PAYMENT_LIST_FIELDS),
+    )
+}
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Round half-up to cents, as Zoho does for line totals and taxes."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def zoho_time(instant: dt.datetime, tz: dt.tzinfo) -> str:
+    """Zoho's timestamp format: org time zone, ±HHMM offset without a colon."""
+    return instant.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def parse_zoho_time(text: str) -> dt.datetime:
+    """Accepts Zoho's `2013-11-18T02:17:40-0800` and ISO forms with a colon or Z."""
+    text = text.strip().replace("Z", "+00:00").replace(" ", "+")
+    return dt.datetime.fromisoformat(text) if ":" in text[-6:] else dt.datetime.strptime(
+        text, "%Y-%m-%dT%H:%M:%S%z"
+    )
+
+
+def apply_line_totals(doc: dict, tax_name: str, tax_percent: Decimal) -> None:
+    """Recompute item totals, taxes and the document total from its line items."""
+    sub_total = Decimal("0")
+    for line in doc.get("line_items", []):
+        line["item_total"] = money(Decimal(line["rate"]) * Decimal(line["quantity"]))
+        line["tax_name"] = tax_name if tax_percent else ""
+        line["tax_percentage"] = tax_percent
+        sub_total += line["item_total"]
+    tax_total = money(sub_total * tax_percent / 100)
+    doc["sub_total"] = money(sub_total)
+    doc["tax_total"] = tax_total
+    doc["taxes"] = [{"tax_name": tax_name, "tax_amount": tax_total}] if tax_percent else []
+    doc["total"] = money(sub_total + tax_total)
+
+
+def due_days(due: dt.date, today: dt.date) -> str:
+    delta = (due - today).days
+    if delta >= 0:
+        return f"Due in {delta} day(s)"
+    return f"Overdue by {-delta} day(s)"
+
+
+def receivable_status(doc: dict, today: dt.date) -> str:
+    """Status of an invoice or bill from its balance and due date (void and draft stay as set)."""
+    if doc["status"] in ("void", "draft"):
+        return doc["status"]
+    if doc["balance"] <= 0:
+        return "paid"
+    if dt.date.fromisoformat(doc["due_date"]) < today:
+        return "overdue"
+    if doc["balance"] < doc["total"]:
+        return "partially_paid"
+    return "sent" if "invoice_id" in doc else "open"

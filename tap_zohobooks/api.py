@@ -1,0 +1,188 @@
+"""Calls to the Books API: auth header, organization_id, pacing, retries, and Zoho's error codes.
+
+What is retried and how (docs/tap.md has the table):
+- network errors, 5xx, blank or non-JSON 200: exponential backoff (the `backoff` library);
+- 401 (codes 57/14): one token renewal and one retry, no more;
+- 429 code 44 (per-minute limit): wait out the window, then retry; code 1070 (too many in flight): short backoff;
+- 429 code 45 (daily quota) or the configured daily call budget: QuotaExhausted, the sync stops cleanly;
+- 404: DocumentNotFound (a detail fetch of a document deleted meanwhile is skipped by the caller);
+- other 4xx or a non-zero `code`: a fatal error carrying Zoho's message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+
+import backoff
+import requests
+import simplejson
+from singer_sdk import metrics
+from singer_sdk.exceptions import FatalAPIError
+
+from .auth import ZohoAuth
+from .limiter import OrgRateLimiter
+
+
+class RetriableZohoError(Exception):
+    """A transient failure worth retrying with backoff."""
+
+
+class DocumentNotFound(Exception):
+    """404 / code 1002: the document does not exist (any more)."""
+
+
+class QuotaExhausted(Exception):
+    """The organization's daily quota (code 45) or our own daily call budget is used up."""
+
+
+class ZohoAPIError(FatalAPIError):
+    """Zoho refused the request in a way retrying cannot fix; the message is Zoho's."""
+
+
+class _TokenRejected(Exception):
+    pass
+
+
+class _RateLimited(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _format_wait(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h {rest // 60:02d}m"
+
+
+class ZohoBooksAPI:
+    def __init__(self, config: dict, logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = config.get("user_agent", "tap-zohobooks")
+        self.auth = ZohoAuth(config, logger, self.session)
+        self.limiter = OrgRateLimiter(int(config.get("max_requests_per_minute", 90)),
+                                      float(config.get("rate_window_seconds", 60)))
+        self.timeout = float(config.get("request_timeout_seconds", 60))
+        self.max_tries = int(config.get("max_retries", 6))
+        self.backoff_factor = float(config.get("retry_backoff_seconds", 1.0))
+        self.rate_limit_wait = float(config.get("rate_limit_wait_seconds", 60))
+        self.budget = config.get("daily_call_budget")
+        self.calls: Counter[str] = Counter()  # by stream name
+        self.calls_by_org: Counter[str] = Counter()
+        self.quota_remaining: dict[str, int] = {}
+        self.exhausted: QuotaExhausted | None = None
+        self._metrics_logger = metrics.get_metrics_logger()
+
+    @property
+    def books_url(self) -> str:
+        return f"{self.auth.api_domain}/books/v3"
+
+    def organizations(self) -> list[dict]:
+        return self.get("/organizations", None, {}, stream="organizations")["organizations"]
+
+    def get(self, path: str, org_id: str | None, params: dict, stream: str) -> dict:
+        """GET a Books path for an organization; returns the parsed body (numbers as Decimal)."""
+        if self.exhausted:
+            raise self.exhausted
+        if self.budget is not None and sum(self.calls.values()) >= int(self.budget):
+            self.exhausted = QuotaExhausted(
+                f"daily_call_budget of {self.budget} calls reached; the next run resumes from the bookmark")
+            raise self.exhausted
+        query = dict(params)
+        if org_id:
+            query["organization_id"] = org_id
+        token_renewed, limited = False, 0
+        while True:
+            try:
+                return self._with_backoff(path, org_id, query, stream)
+            except _TokenRejected:
+                if token_renewed:
+                    raise ZohoAPIError(f"Zoho rejected a freshly minted token for {path}: check that the "
+                                       "refresh token has the ZohoBooks read scopes and the region is right") from None
+                token_renewed = True
+                self.auth.invalidate()
+            except _RateLimited as exc:
+                limited += 1
+                if limited > int(self.config.get("max_rate_limit_retries", 5)):
+                    raise ZohoAPIError(f"Zoho kept answering 429 code {exc.code} for {path}: {exc}") from None
+                if exc.code == 44:
+                    self.logger.warning("Zoho per-minute limit hit (code 44) for org %s; waiting %.0fs",
+                                        org_id, self.rate_limit_wait)
+                    self.limiter.block(org_id or "", self.rate_limit_wait)
+                    time.sleep(self.rate_limit_wait)
+                else:
+                    pause = min(2 ** (limited - 1), 30) * self.backoff_factor
+                    self.logger.info("Zoho concurrency limit (code 1070) for org %s; retrying in %.1fs",
+                                     org_id, pause)
+                    time.sleep(pause)
+
+    def _with_backoff(self, path: str, org_id: str | None, query: dict, stream: str) -> dict:
+        call = backoff.on_exception(
+            backoff.expo, RetriableZohoError, max_tries=self.max_tries, factor=self.backoff_factor,
+            max_value=60, jitter=backoff.full_jitter,
+            on_backoff=lambda d: self.logger.warning("Retrying %s after %s (try %d)", path, d["exception"], d["tries"]),
+            on_giveup=lambda d: self.logger.error("Giving up on %s after %d tries", path, d["tries"]),
+        )(self._attempt)
+        try:
+            return call(path, org_id, query, stream)
+        except RetriableZohoError as exc:
+            raise ZohoAPIError(f"Zoho Books kept failing for {path} after {self.max_tries} tries: {exc}") from None
+
+    def _attempt(self, path: str, org_id: str | None, query: dict, stream: str) -> dict:
+        if org_id:
+            self.limiter.acquire(org_id)
+        headers = {"Authorization": f"Zoho-oauthtoken {self.auth.access_token()}"}
+        started = time.monotonic()
+        try:
+            response = self.session.get(self.books_url + path, params=query, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise RetriableZohoError(type(exc).__name__) from None
+        finally:
+            self.calls[stream] += 1
+            if org_id:
+                self.calls_by_org[org_id] += 1
+        self._log_duration(stream, path, response, time.monotonic() - started)
+        if org_id and response.headers.get("X-Rate-Limit-Remaining", "").isdigit():
+            self.quota_remaining[org_id] = int(response.headers["X-Rate-Limit-Remaining"])
+        return self._classify(path, org_id, response)
+
+    def _classify(self, path: str, org_id: str | None, response: requests.Response) -> dict:
+        status = response.status_code
+        if status >= 500:
+            raise RetriableZohoError(f"HTTP {status}")
+        try:
+            body = simplejson.loads(response.content, use_decimal=True) if response.content.strip() else None
+        except ValueError:
+            body = None
+        if body is None or not isinstance(body, dict):
+            if status == 200:
+                raise RetriableZohoError("blank or non-JSON HTTP 200 body")
+            body = {}
+        code, message = body.get("code"), body.get("message", response.reason)
+        if status == 401:
+            raise _TokenRejected()
+        if status == 429:
+            if code == 45:
+                reset = response.headers.get("X-Rate-Limit-Reset", "")
+                when = f"resets in about {_format_wait(float(reset))}" if reset.isdigit() else "resets within 24h"
+                self.exhausted = QuotaExhausted(
+                    f"Zoho daily API quota of organization {org_id} is used up ({message}); it {when}. "
+                    "The next run resumes from the bookmark")
+                raise self.exhausted
+            raise _RateLimited(int(code or 44), message)
+        if status == 404 or code == 1002:
+            raise DocumentNotFound(message)
+        if status >= 400 or (code not in (0, None)):
+            raise ZohoAPIError(f"Zoho Books rejected GET {path}: HTTP {status}, code {code}: {message}")
+        return body
+
+    def _log_duration(self, stream: str, path: str, response: requests.Response, seconds: float) -> None:
+        metrics.log(self._metrics_logger, metrics.Point(
+            "timer", metric=metrics.Metric.HTTP_REQUEST_DURATION, value=round(seconds, 4),
+            tags={metrics.Tag.STREAM: stream, metrics.Tag.ENDPOINT: path.rsplit("/", 1)[0] if path.count("/") > 1
+                  else path, metrics.Tag.HTTP_STATUS_CODE: response.status_code}))
+
+

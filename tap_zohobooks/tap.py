@@ -1,0 +1,108 @@
+"""tap-zohobooks: settings, the stream list, and the end-of-run summary."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from .api import ZohoBooksAPI
+from .regions import REGIONS
+from .streams import DOCUMENT_STREAMS
+
+
+class TapZohoBooks(Tap):
+    """Zoho Books invoices, bills, purchase orders and payments, incremental and exact."""
+
+    name = "tap-zohobooks"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("client_id", th.StringType, required=True,
+                    description="OAuth client id of your Zoho self-client (API console)."),
+        th.Property("client_secret", th.StringType, required=True, secret=True,
+                    description="OAuth client secret of the self-client."),
+        th.Property("refresh_token", th.StringType, required=True, secret=True,
+                    description="Refresh token with the ZohoBooks read scopes (see README)."),
+        th.Property("region", th.StringType(allowed_values=list(REGIONS)), default="us",
+                    description="Zoho data center of the account: us, eu, in, au, jp, ca, cn, sa."),
+        th.Property("organization_ids", th.ArrayType(th.StringType),
+                    description="Organizations to sync; default: every organization the token can see."),
+        th.Property("start_date", th.DateTimeType,
+                    description="Earliest last_modified_time to sync on the first run."),
+        th.Property("accounts_url", th.StringType,
+                    description="Override of the region's accounts server (a proxy, or the local sandbox)."),
+        th.Property("api_url", th.StringType,
+                    description="Override of the API domain (otherwise Zoho's api_domain, then the region's)."),
+        th.Property("lookback_seconds", th.IntegerType, default=300,
+                    description="Each run re-reads this window before the bookmark, so same-second edits "
+                                "are never missed; versions already emitted are not emitted again."),
+        th.Property("fetch_details", th.BooleanType, default=True,
+                    description="Fetch each changed document's detail (line items, taxes, applied "
+                                "payments). Off: list fields only, one call per 200 documents."),
+        th.Property("page_size", th.IntegerType, default=200, description="Rows per list call (max 200)."),
+        th.Property("max_requests_per_minute", th.IntegerType, default=90,
+                    description="Client-side cap per organization (Zoho allows 100/min)."),
+        th.Property("daily_call_budget", th.IntegerType,
+                    description="Stop cleanly after this many API calls in a run, keeping quota for "
+                                "other integrations; the next run resumes from the bookmark."),
+        th.Property("request_timeout_seconds", th.IntegerType, default=60),
+        th.Property("max_retries", th.IntegerType, default=6,
+                    description="Tries for a transient failure (5xx, timeouts, blank 200) before failing."),
+        th.Property("retry_backoff_seconds", th.NumberType, default=1.0,
+                    description="Base of the exponential backoff between retries."),
+        th.Property("rate_limit_wait_seconds", th.IntegerType, default=60,
+                    description="Wait after Zoho's per-minute limit (429 code 44)."),
+        th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
+                    description="Renew the access token this long before it expires."),
+        th.Property("token_cache_enabled", th.BooleanType, default=True,
+                    description="Cache the access token across runs (encrypted), so frequent runs "
+                                "mint at most one token an hour."),
+        th.Property("token_cache_dir", th.StringType,
+                    description="Directory of the encrypted token cache (default ~/.cache/tap-zohobooks)."),
+        th.Property("token_cache_key", th.StringType, secret=True,
+                    description="Passphrase for the token cache; default: derived from client_secret."),
+        th.Property("token_throttle_max_wait_seconds", th.IntegerType, default=660,
+                    description="How long to wait out Zoho's 10-tokens-per-10-minutes limit before failing."),
+    ).to_dict()
+
+    @cached_property
+    def api(self) -> ZohoBooksAPI:
+        return ZohoBooksAPI(dict(self.config), self.logger)
+
+    @cached_property
+    def organization_ids(self) -> list[str]:
+        configured = self.config.get("organization_ids")
+        if configured:
+            return [str(o) for o in configured]
+        orgs = self.api.organizations()
+        self.logger.info("Syncing every organization the token can see: %s",
+                         ", ".join(f"{o['organization_id']} ({o.get('name', '')})" for o in orgs))
+        return [str(o["organization_id"]) for o in orgs]
+
+    def discover_streams(self) -> list:
+        return [stream_class(self) for stream_class in DOCUMENT_STREAMS]
+
+    def sync_all(self) -> None:
+        super().sync_all()
+        self._log_summary()
+
+    def _log_summary(self) -> None:
+        """One line per stream and per organization: what the run cost and what quota is left."""
+        if "api" not in self.__dict__:
+            return
+        api = self.api
+        for name, calls in sorted(api.calls.items()):
+            self.logger.info("Summary: stream %s made %d API calls", name, calls)
+        for org_id, calls in sorted(api.calls_by_org.items()):
+            left = api.quota_remaining.get(org_id)
+            self.logger.info("Summary: organization %s: %d API calls this run, daily quota remaining: %s",
+                             org_id, calls, "unknown" if left is None else left)
+        self.logger.info("Summary: access tokens minted this run: %d; waited %.1fs for the rate limiter",
+                         api.auth.mints, api.limiter.waited)
+        if api.exhausted:
+            self.logger.warning("Summary: stopped early: %s", api.exhausted)
+
+
+if __name__ == "__main__":
+    TapZohoBooks.cli()

@@ -1,0 +1,198 @@
+"""JSON Schema → BigQuery columns, and Singer values → exact insertAll JSON values.
+
+Mapping (README, "Types"): number → NUMERIC (BIGNUMERIC selectable), integer → INT64, boolean → BOOL,
+string with format date-time / date / time → TIMESTAMP / DATE / TIME, other strings → STRING,
+objects with properties → RECORD, arrays of objects → REPEATED RECORD, arrays of scalars → REPEATED,
+objects without properties, unions of several types and untyped values → JSON.
+
+Values are never rounded and never pass through float: a number is sent as its exact decimal text,
+and one that does not fit the column is refused with a reason (the row goes to the dead-letter table).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from google.cloud.bigquery import SchemaField
+
+NUMERIC_LIMITS = {
+    # type: (max integer digits, max decimal places)
+    "NUMERIC": (29, 9),
+    "BIGNUMERIC": (38, 38),
+}
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class ValueRejected(ValueError):
+    """A value that cannot be stored exactly in its column; the message is the reason."""
+
+
+def column_name(name: str) -> str:
+    """A valid BigQuery column name: letters, digits and underscores, not starting with a digit."""
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", name) or "_"
+    if cleaned[0].isdigit():
+        cleaned = "_" + cleaned
+    return cleaned[:300]
+
+
+def _alternatives(prop: dict) -> list[dict]:
+    """The non-null shapes a property may take (type lists and anyOf/oneOf flattened)."""
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            out: list[dict] = []
+            for sub in prop[key]:
+                out.extend(_alternatives(sub))
+            return out
+    declared = prop.get("type")
+    if declared is None:
+        return [{}]
+    types = [declared] if isinstance(declared, str) else list(declared)
+    return [{**prop, "type": t} for t in types if t != "null"]
+
+
+def field_type(prop: dict, numeric_type: str) -> tuple[str, str, list[SchemaField]]:
+    """(BigQuery type, mode, sub-fields) for one JSON Schema property."""
+    alts = _alternatives(prop)
+    if len(alts) != 1 or "type" not in alts[0]:
+        return "JSON", "NULLABLE", []
+    alt = alts[0]
+    kind = alt["type"]
+    if kind == "string":
+        fmt = alt.get("format")
+        if fmt == "singer.decimal":
+            return numeric_type, "NULLABLE", []
+        return {"date-time": "TIMESTAMP", "date": "DATE", "time": "TIME"}.get(fmt, "STRING"), "NULLABLE", []
+    if kind == "number":
+        return numeric_type, "NULLABLE", []
+    if kind == "integer":
+        return "INT64", "NULLABLE", []
+    if kind == "boolean":
+        return "BOOL", "NULLABLE", []
+    if kind == "object":
+        if alt.get("properties"):
+            return "RECORD", "NULLABLE", schema_fields(alt["properties"], numeric_type)
+        return "JSON", "NULLABLE", []
+    if kind == "array":
+        item_type, item_mode, subs = field_type(alt.get("items") or {}, numeric_type)
+        if item_mode == "REPEATED" or item_type == "JSON":
+            return "JSON", "NULLABLE", []
+        return item_type, "REPEATED", subs
+    return "JSON", "NULLABLE", []
+
+
+def schema_fields(properties: dict, numeric_type: str = "NUMERIC") -> list[SchemaField]:
+    fields, seen = [], set()
+    for name, prop in properties.items():
+        col = column_name(name)
+        while col.lower() in seen:  # BigQuery names are case-insensitive
+            col += "_"
+        seen.add(col.lower())
+        bq_type, mode, subs = field_type(prop, numeric_type)
+        fields.append(SchemaField(col, bq_type, mode=mode, fields=subs, description=prop.get("description")))
+    return fields
+
+
+def _exact_decimal(value: Decimal, bq_type: str, where: str) -> str:
+    if not value.is_finite():
+        raise ValueRejected(f"{where}: {value} is not a finite number")
+    int_digits, scale = NUMERIC_LIMITS[bq_type]
+    sign, digits, exponent = value.normalize().as_tuple() if value else (0, (0,), 0)
+    decimals = max(0, -exponent)
+    integer_digits = max(0, len(digits) + exponent)
+    if decimals > scale or integer_digits > int_digits:
+        hint = "; set numeric_type: BIGNUMERIC" if bq_type == "NUMERIC" else ""
+        raise ValueRejected(f"{where}: {value} does not fit {bq_type} ({int_digits} integer digits, "
+                            f"{scale} decimals) without rounding{hint}")
+    return format(value, "f")
+
+
+def to_json_text(value: Any) -> str:
+    """JSON text with exact decimals (never float) and ISO timestamps."""
+    return simplejson.dumps(value, use_decimal=True, default=_default, ensure_ascii=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _timestamp(value: Any, where: str) -> str:
+    if isinstance(value, dt.datetime):
+        instant = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            instant = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueRejected(f"{where}: {value!r} is not a timestamp") from None
+        instant = instant if instant.tzinfo else instant.replace(tzinfo=dt.timezone.utc)
+    else:
+        raise ValueRejected(f"{where}: {value!r} is not a timestamp")
+    return instant.astimezone(dt.timezone.utc).isoformat()
+
+
+def to_bigquery(value: Any, field: SchemaField, where: str) -> Any:
+    """One value for an insertAll row; raises ValueRejected rather than change it."""
+    if value is None:
+        return [] if field.mode == "REPEATED" else None
+    if field.mode == "REPEATED":
+        if not isinstance(value, list):
+            raise ValueRejected(f"{where}: expected a list, got {type(value).__name__}")
+        scalar = SchemaField(field.name, field.field_type, fields=field.fields)
+        out = [to_bigquery(item, scalar, f"{where}[{i}]") for i, item in enumerate(value)]
+        if any(item is None for item in out):
+            raise ValueRejected(f"{where}: BigQuery arrays cannot hold null elements")
+        return out
+    kind = field.field_type
+    if kind in ("RECORD", "STRUCT"):
+        if not isinstance(value, dict):
+            raise ValueRejected(f"{where}: expected an object, got {type(value).__name__}")
+        return {f.name: to_bigquery(value.get(f.name, value.get(_source_key(value, f.name))), f, f"{where}.{f.name}")
+                for f in field.fields}
+    if kind == "JSON":
+        return to_json_text(value)
+    if kind in ("NUMERIC", "BIGNUMERIC"):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueRejected(f"{where}: {value!r} is a float; exact decimals only")
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+        except ArithmeticError:
+            raise ValueRejected(f"{where}: {value!r} is not a number") from None
+        return _exact_decimal(number, kind, where)
+    if kind in ("INT64", "INTEGER"):
+        if isinstance(value, bool) or not isinstance(value, int) or not INT64_MIN <= value <= INT64_MAX:
+            raise ValueRejected(f"{where}: {value!r} is not a 64-bit integer")
+        return value
+    if kind in ("BOOL", "BOOLEAN"):
+        if not isinstance(value, bool):
+            raise ValueRejected(f"{where}: {value!r} is not a boolean")
+        return value
+    if kind == "TIMESTAMP":
+        return _timestamp(value, where)
+    if kind == "DATE":
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        try:
+            return dt.date.fromisoformat(str(value)[:10]).isoformat()
+        except ValueError:
+            raise ValueRejected(f"{where}: {value!r} is not a date") from None
+    if kind == "TIME":
+        return value.isoformat() if isinstance(value, dt.time) else str(value)
+    if kind == "STRING" and not isinstance(value, str):
+        return to_json_text(value)
+    return value
+
+
+def _source_key(record: dict, column: str) -> str:
+    """The record key that a sanitised column name came from (e.g. 'first-name' → first_name)."""
+    for key in record:
+        if column_name(key) == column:
+            return key
+    return column

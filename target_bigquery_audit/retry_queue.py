@@ -1,0 +1,67 @@
+"""A durable local queue of batches BigQuery did not take, re-sent first when it answers again.
+
+Each batch is one file written to a temporary name, fsync'd, renamed into place, and the directory
+fsync'd, so after a crash a batch is either wholly in the queue or not there (and then its STATE was
+never passed on, so the tap sends it again). Files are named by time, so batches are re-sent in order.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import simplejson
+
+
+class RetryQueue:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def put(self, table: str, rows: list[dict]) -> Path:
+        """Store a batch of (insertId, row) pairs for `table` durably; returns its file."""
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.json"
+        final = self.directory / name
+        tmp = self.directory / f".{name}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            simplejson.dump({"table": table, "rows": rows}, handle, use_decimal=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        self._fsync_dir()
+        return final
+
+    def pending(self) -> list[Path]:
+        return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith("."))
+
+    def __len__(self) -> int:
+        return len(self.pending())
+
+    def batches(self) -> Iterator[tuple[Path, str, list[dict]]]:
+        for path in self.pending():
+            with open(path, encoding="utf-8") as handle:
+                data = simplejson.load(handle, use_decimal=True)
+            yield path, data["table"], data["rows"]
+
+    def drain(self, send: Callable[[str, list[dict]], None]) -> int:
+        """Send queued batches oldest first; stop at the first that fails (it stays queued).
+
+        `send` raises when BigQuery is still unreachable. Returns how many batches were sent.
+        """
+        sent = 0
+        for path, table, rows in self.batches():
+            send(table, rows)
+            path.unlink()
+            self._fsync_dir()
+            sent += 1
+        return sent

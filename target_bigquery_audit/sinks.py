@@ -1,0 +1,164 @@
+"""One append-only BigQuery table per stream: audit columns, deterministic insertId, exact values.
+
+A record becomes one row. Its insertId (`_row_id`) is derived from its event id, which the tap
+provides (`_source_event_id`) or which is derived here from stream + key properties + replication
+key value (+ a hash of the record when there is no replication key to tell versions apart). So the
+same source event always gets the same insertId, on retry, on replay and on a re-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import simplejson
+from google.cloud.bigquery import SchemaField
+from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.sinks import BatchSink
+
+from .bq_types import ValueRejected, column_name, schema_fields, to_bigquery, to_json_text
+from .schema_evolution import evolve
+from .views import current_view_sql
+
+if TYPE_CHECKING:
+    from .target import TargetBigQueryAudit
+
+AUDIT_FIELDS = [
+    SchemaField("_source_event_id", "STRING", description="Identity of the source event (one per document version)"),
+    SchemaField("_arrival_ts", "TIMESTAMP", description="When the event reached us (webhook receipt or extraction)"),
+    SchemaField("_loaded_at", "TIMESTAMP", description="When this row was sent to BigQuery"),
+    SchemaField("_row_id", "STRING", description="BigQuery insertId of this row, derived from the event id"),
+    SchemaField("_source", "STRING", description="poll, webhook, history or replay"),
+    SchemaField("_run_id", "STRING", description="The pipeline run that wrote this row"),
+    SchemaField("_payload_sha256", "STRING", description="SHA-256 of the source payload (canonical JSON)"),
+    SchemaField("_operation", "STRING", description="upsert or delete (a tombstone)"),
+    SchemaField("_raw", "JSON", description="The source document as received"),
+]
+AUDIT_NAMES = {f.name for f in AUDIT_FIELDS}
+REJECTED = "__audit_rejected__"
+CLUSTERABLE = {"STRING", "INT64", "INTEGER", "NUMERIC", "BIGNUMERIC", "DATE", "TIMESTAMP", "BOOL", "BOOLEAN"}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, exact decimals: the same payload always hashes the same."""
+    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), default=str,
+                            ensure_ascii=False)
+
+
+class BigQueryAuditSink(BatchSink):
+    def __init__(self, target: TargetBigQueryAudit, stream_name: str, schema: dict, key_properties) -> None:
+        self.audit_target = target
+        super().__init__(target, stream_name, schema, key_properties)
+        self.table = column_name(f"{self.config.get('table_prefix', '')}{stream_name}")
+        self.columns: dict[str, SchemaField] = {}
+
+    # --- table and view --------------------------------------------------------------------------
+    def setup(self) -> None:
+        writer = self.audit_target.writer
+        numeric = self.config.get("numeric_type", "NUMERIC")
+        data_props = {k: v for k, v in self.schema.get("properties", {}).items() if k not in AUDIT_NAMES}
+        wanted = dict(zip(data_props, schema_fields(data_props, numeric)))
+        wanted.update({f.name: f for f in AUDIT_FIELDS})
+        table = writer.get_table(self.table)
+        if table is None:
+            fields = list(wanted.values())
+            keys = [wanted[k] for k in self.key_properties if k in wanted]
+            clustering = [f.name for f in keys if f.field_type in CLUSTERABLE and f.mode != "REPEATED"] \
+                if self.config.get("cluster_on_key_properties", True) else []
+            partition = self.config.get("partition_field", "_arrival_ts") or None
+            writer.create_table(self.table, fields, partition, clustering,
+                                description=f"Append-only audit table of stream {self.stream_name}")
+            self.columns = wanted
+        else:
+            final, self.columns, notes = evolve(list(table.schema), wanted)
+            for note in notes:
+                self.logger.warning("Stream %s: %s", self.stream_name, note)
+            if len(final) != len(table.schema) or final != list(table.schema):
+                writer.add_columns(table, final)
+        if self.config.get("create_views", True):
+            self._create_current_view()
+
+    def _create_current_view(self) -> None:
+        writer = self.audit_target.writer
+        keys = [self.columns[k].name for k in self.key_properties if k in self.columns]
+        rk = self.audit_target.replication_keys.get(self.stream_name)
+        sql = current_view_sql(writer.table_id(self.table), writer.table_id(f"{self.table}_current"), keys,
+                               self.columns[rk].name if rk in self.columns else None)
+        writer.run_ddl(sql)
+
+    # --- records -----------------------------------------------------------------------------------
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Like the SDK's, but an invalid record is kept for the dead-letter table, not fatal."""
+        try:
+            if self._validator is not None:
+                self._validator.validate(record)
+            self._parse_timestamps_in_record(record=record, schema=self.schema,
+                                             treatment=self.datetime_error_treatment)
+        except (InvalidRecord, ValueError, TypeError) as exc:
+            record[REJECTED] = f"does not match the stream schema: {getattr(exc, 'error_message', exc)}"
+        return record
+
+    def event_id(self, record: dict) -> str:
+        if record.get("_source_event_id"):
+            return str(record["_source_event_id"])
+        rk = self.audit_target.replication_keys.get(self.stream_name)
+        parts = [self.stream_name, to_json_text([record.get(k) for k in self.key_properties])]
+        if rk and record.get(rk) is not None and self.key_properties:
+            parts.append(to_json_text(record[rk]))
+        else:
+            parts.append(sha256_text(canonical_json(self._payload(record))))
+        return sha256_text("|".join(parts))
+
+    def _payload(self, record: dict) -> Any:
+        raw = record.get("_raw")
+        if raw is not None:
+            return raw
+        return {k: v for k, v in record.items() if k not in AUDIT_NAMES and not k.startswith("_sdc_") and k != REJECTED}
+
+    def row_id(self, event_id: str) -> str:
+        return sha256_text(f"{self.table}|{event_id}")
+
+    def build_row(self, record: dict) -> dict:
+        event_id = self.event_id(record)
+        payload = self._payload(record)
+        operation = record.get("_operation") or ("delete" if record.get("_sdc_deleted_at") else "upsert")
+        arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)
+        row: dict[str, Any] = {}
+        for prop, field in self.columns.items():
+            if prop in AUDIT_NAMES or prop not in record:
+                continue
+            row[field.name] = to_bigquery(record[prop], field, f"{self.stream_name}.{prop}")
+        row_id = self.row_id(event_id)
+        row.update({
+            "_source_event_id": event_id,
+            "_arrival_ts": to_bigquery(arrival, self.columns["_arrival_ts"], "_arrival_ts"),
+            "_row_id": row_id,
+            "_source": record.get("_source") or self.config.get("default_source", "poll"),
+            "_run_id": self.audit_target.run_id,
+            "_payload_sha256": sha256_text(canonical_json(payload)),
+            "_operation": operation,
+            "_raw": to_json_text(payload),
+        })
+        return {"insertId": row_id, "json": row}
+
+    def process_record(self, record: dict, context: dict) -> None:
+        reason = record.pop(REJECTED, None)
+        if reason is None:
+            try:
+                context.setdefault("rows", []).append(self.build_row(record))
+                return
+            except ValueRejected as exc:
+                reason = str(exc)
+        self.logger.warning("Stream %s: a record goes to the dead-letter table: %s", self.stream_name, reason)
+        event_id = self.event_id(record)
+        context.setdefault("dead", []).append(
+            self.audit_target.dead_letters.row(self.stream_name, self.table, event_id, self.row_id(event_id),
+                                               reason, record))
+
+    def process_batch(self, context: dict) -> None:
+        self.audit_target.deliver(self.stream_name, self.table, context.get("rows", []), context.get("dead", []))

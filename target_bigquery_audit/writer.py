@@ -1,0 +1,166 @@
+"""Appends rows to BigQuery with insertAll, checking every per-row error, and manages tables.
+
+- Requests stay within BigQuery's limits (`insert_batch_rows` rows, about 8 MB).
+- Per-row errors are read: rows BigQuery calls invalid are returned to the caller (dead-letter table),
+  rows it only "stopped" because of them are sent again in the same call.
+- Transient failures (5xx, timeouts, connection errors, rateLimitExceeded) are retried with backoff;
+  long-term quota errors (quotaExceeded) wait longer. When BigQuery still does not answer,
+  BigQueryUnavailable is raised and the caller puts the batch in the retry queue.
+- Tables are only ever created or widened (new NULLABLE columns): never truncated or rewritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import backoff
+import requests
+from google.api_core import exceptions as gexc
+from google.cloud import bigquery
+from google.cloud.bigquery import SchemaField
+
+from .bq_types import to_json_text
+
+MAX_REQUEST_BYTES = 8_000_000  # BigQuery refuses insertAll payloads over 10 MB
+RETRY_ROW_REASONS = {"stopped", "timeout", "backendError", "internalError"}
+
+
+class BigQueryUnavailable(Exception):
+    """BigQuery did not take a batch after every retry."""
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, (gexc.ServerError, gexc.TooManyRequests, requests.ConnectionError, requests.Timeout,
+                        ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, gexc.Forbidden):
+        return any(e.get("reason") in ("rateLimitExceeded", "quotaExceeded") for e in exc.errors or [])
+    return False
+
+
+def _quota_exceeded(exc: Exception) -> bool:
+    return isinstance(exc, gexc.GoogleAPICallError) and any(
+        e.get("reason") == "quotaExceeded" for e in (exc.errors or []))
+
+
+class BigQueryWriter:
+    def __init__(self, client: bigquery.Client, dataset: str, logger: logging.Logger, *, location: str = "US",
+                 max_tries: int = 6, backoff_max: float = 60.0, quota_wait: float = 600.0,
+                 batch_rows: int = 500, timeout: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.project = client.project
+        self.dataset = dataset
+        self.location = location
+        self.logger = logger
+        self.max_tries = max_tries
+        self.backoff_max = backoff_max
+        self.quota_wait = quota_wait
+        self.batch_rows = batch_rows
+        self.timeout = timeout
+        self._sleep = sleep
+
+    def table_id(self, table: str) -> str:
+        return f"{self.project}.{self.dataset}.{table}"
+
+    # --- calls with backoff ---------------------------------------------------------------------
+    def call(self, func: Callable, *args, **kwargs):
+        """Run a BigQuery call, retrying transient errors; BigQueryUnavailable when they persist."""
+        def on_backoff(details: dict) -> None:
+            exc = details["exception"]
+            if _quota_exceeded(exc):
+                self.logger.warning("BigQuery quotaExceeded; waiting %.0fs", self.quota_wait)
+                self._sleep(self.quota_wait)
+            self.logger.warning("BigQuery call failed (%s); retry %d of %d", type(exc).__name__,
+                                details["tries"], self.max_tries)
+
+        wrapped = backoff.on_exception(backoff.expo, Exception, max_tries=self.max_tries, max_value=self.backoff_max,
+                                       giveup=lambda e: not _transient(e), on_backoff=on_backoff,
+                                       jitter=backoff.full_jitter, logger=None)(func)
+        try:
+            return wrapped(*args, **kwargs)
+        except Exception as exc:
+            if _transient(exc):
+                raise BigQueryUnavailable(f"BigQuery unavailable after {self.max_tries} tries: "
+                                          f"{type(exc).__name__}: {exc}") from exc
+            raise
+
+    # --- tables ----------------------------------------------------------------------------------
+    def ensure_dataset(self) -> None:
+        dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
+        dataset.location = self.location
+        self.call(self.client.create_dataset, dataset, exists_ok=True, timeout=self.timeout, retry=None)
+
+    def get_table(self, table: str) -> bigquery.Table | None:
+        try:
+            return self.call(self.client.get_table, self.table_id(table), timeout=self.timeout, retry=None)
+        except gexc.NotFound:
+            return None
+
+    def create_table(self, table: str, fields: list[SchemaField], partition_field: str | None,
+                     clustering: list[str], description: str = "") -> bigquery.Table:
+        spec = bigquery.Table(self.table_id(table), schema=fields)
+        spec.description = description
+        if partition_field:
+            spec.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY,
+                                                               field=partition_field)
+        if clustering:
+            spec.clustering_fields = clustering[:4]
+        self.logger.info("Creating table %s", spec.full_table_id or self.table_id(table))
+        try:
+            return self.call(self.client.create_table, spec, timeout=self.timeout, retry=None)
+        except gexc.Conflict:  # created meanwhile by another run
+            return self.get_table(table)
+
+    def add_columns(self, table: bigquery.Table, schema: list[SchemaField]) -> bigquery.Table:
+        table.schema = schema
+        return self.call(self.client.update_table, table, ["schema"], timeout=self.timeout, retry=None)
+
+    def run_ddl(self, sql: str) -> None:
+        job = self.call(self.client.query, sql, location=self.location, timeout=self.timeout, retry=None)
+        self.call(job.result, timeout=self.timeout, retry=None)
+
+    # --- inserts -----------------------------------------------------------------------------------
+    def _chunks(self, rows: list[dict]) -> list[list[dict]]:
+        chunks, current, size = [], [], 0
+        for row in rows:
+            row_size = len(to_json_text(row["json"])) + 100
+            if current and (len(current) >= self.batch_rows or size + row_size > MAX_REQUEST_BYTES):
+                chunks.append(current)
+                current, size = [], 0
+            current.append(row)
+            size += row_size
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
+        """Append rows ({"insertId", "json"}); returns the rows BigQuery refused, with its reason."""
+        refused: list[tuple[dict, str]] = []
+        for chunk in self._chunks(rows):
+            refused.extend(self._insert_chunk(table, chunk))
+        return refused
+
+    def _insert_chunk(self, table: str, chunk: list[dict]) -> list[tuple[dict, str]]:
+        refused: list[tuple[dict, str]] = []
+        pending = chunk
+        for _ in range(self.max_tries):
+            errors = self.call(self.client.insert_rows_json, self.table_id(table), [r["json"] for r in pending],
+                               row_ids=[r["insertId"] for r in pending], timeout=self.timeout, retry=None)
+            if not errors:
+                return refused
+            again = []
+            by_index = {e["index"]: e["errors"] for e in errors}
+            for index, row_errors in by_index.items():
+                reasons = {e.get("reason") for e in row_errors}
+                if reasons <= RETRY_ROW_REASONS:
+                    again.append(pending[index])
+                else:
+                    message = "; ".join(f"{e.get('reason')}: {e.get('location') or ''} {e.get('message')}".strip()
+                                        for e in row_errors if e.get("reason") not in RETRY_ROW_REASONS)
+                    refused.append((pending[index], message))
+            if not again:
+                return refused
+            pending = again
+        raise BigQueryUnavailable(f"BigQuery kept refusing {len(pending)} rows of {table} for transient reasons")
