@@ -4,6 +4,7 @@ Prints one JSON line (base URL, client credentials, refresh token per data cente
 """
 
 import argparse
+import datetime as dt
 import json
 import signal
 import sys
@@ -18,6 +19,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--documents", type=int, default=2000, help="about how many documents to seed")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--anchor", help="seed relative to this UTC time (ISO 8601) instead of now")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a SandboxConfig setting, e.g. --set daily_quota=1000")
     args = parser.parse_args()
@@ -25,7 +27,9 @@ def main() -> None:
     for item in args.set:
         key, _, value = item.partition("=")
         config.update({key: json.loads(value) if value[:1] in "0123456789-tf[{" else value})
-    sandbox = ZohoSandbox(config, documents=args.documents, seed_value=args.seed, host=args.host, port=args.port)
+    anchor = dt.datetime.fromisoformat(args.anchor.replace("Z", "+00:00")) if args.anchor else None
+    sandbox = ZohoSandbox(config, documents=args.documents, seed_value=args.seed, host=args.host, port=args.port,
+                          anchor=anchor)
     sandbox.start()
     print(json.dumps({"base_url": sandbox.base_url, "client_id": SANDBOX_CLIENT_ID,
                       "client_secret": SANDBOX_CLIENT_SECRET,

@@ -37,10 +37,10 @@ class ZohoSandbox:
     """A running sandbox. `with ZohoSandbox(documents=500) as sb: ...` or start()/stop()."""
 
     def __init__(self, config: SandboxConfig | None = None, documents: int = 2000, seed_value: int = 7,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, anchor: dt.datetime | None = None) -> None:
         self.config = config or SandboxConfig()
         self.store = Store()
-        seed(self.store, documents=documents, seed=seed_value)
+        seed(self.store, documents=documents, seed=seed_value, now=anchor)
         self.oauth = OAuthServer(self.config)
         for dc in DATA_CENTERS:
             orgs = [o.org_id for o in self.store.orgs.values() if o.dc == dc]

@@ -1,0 +1,41 @@
+"""Session services: one BigQuery emulator for the run; a fresh Zoho sandbox per test."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from local_services.bigquery_emulator import BigQueryEmulator
+from local_services.zoho_sandbox import SandboxConfig, ZohoSandbox
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory):
+    emulator = BigQueryEmulator(tmp_path_factory.mktemp("bigquery") / "data").start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def bq(bigquery_emulator):
+    return bigquery_emulator.client()
+
+
+@pytest.fixture
+def dataset(request) -> str:
+    """A dataset name of this test's own, so tests never see each other's rows."""
+    return f"{re.sub(r'[^A-Za-z0-9_]', '_', request.node.name)[:60]}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    # Tests are not here to wait out Zoho's 100 calls/minute; tests of the limit lower it again.
+    return SandboxConfig(requests_per_window=100000)
+
+
+@pytest.fixture
+def sandbox(sandbox_config):
+    with ZohoSandbox(sandbox_config, documents=300) as running:
+        yield running
