@@ -104,7 +104,7 @@ class ZohoAuth:
                         "Zoho refuses new access tokens (10 per refresh token per 10 minutes) and still did "
                         f"after {waited:.0f}s: wait 10 minutes, and check that no other job mints with this "
                         "refresh token") from None
-                self.logger.warning("Zoho token limit reached; waiting %.0fs before retrying", delay)
+                self.logger.warning("Zoho token limit reached; waiting %.1fs before retrying", delay)
                 time.sleep(delay)
                 waited += delay
                 delay *= 2

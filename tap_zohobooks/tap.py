@@ -43,6 +43,8 @@ class TapZohoBooks(Tap):
         th.Property("page_size", th.IntegerType, default=200, description="Rows per list call (max 200)."),
         th.Property("max_requests_per_minute", th.IntegerType, default=90,
                     description="Client-side cap per organization (Zoho allows 100/min)."),
+        th.Property("rate_window_seconds", th.IntegerType, default=60,
+                    description="Window of max_requests_per_minute (60; other values for proxies and tests)."),
         th.Property("daily_call_budget", th.IntegerType,
                     description="Stop cleanly after this many API calls in a run, keeping quota for "
                                 "other integrations; the next run resumes from the bookmark."),
@@ -62,7 +64,9 @@ class TapZohoBooks(Tap):
                     description="Directory of the encrypted token cache (default ~/.cache/tap-zohobooks)."),
         th.Property("token_cache_key", th.StringType, secret=True,
                     description="Passphrase for the token cache; default: derived from client_secret."),
-        th.Property("token_throttle_max_wait_seconds", th.IntegerType, default=660,
+        th.Property("token_throttle_initial_wait_seconds", th.NumberType, default=30,
+                    description="First wait after Zoho refuses a token mint; doubles each time."),
+        th.Property("token_throttle_max_wait_seconds", th.NumberType, default=660,
                     description="How long to wait out Zoho's 10-tokens-per-10-minutes limit before failing."),
     ).to_dict()
 

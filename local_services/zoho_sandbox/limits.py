@@ -86,7 +86,8 @@ class OrgLimiter:
         }
 
 
-FAULT_KINDS = ("blank_200", "non_json_200", "http_500", "http_502", "http_503", "slow", "invalid_token")
+FAULT_KINDS = ("blank_200", "non_json_200", "http_500", "http_502", "http_503", "http_404", "slow", "invalid_token",
+               "limit_44", "limit_45", "limit_1070")
 
 
 @dataclass

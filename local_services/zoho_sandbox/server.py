@@ -24,7 +24,7 @@ from .admin import handle_admin
 from .config import DATA_CENTERS, SandboxConfig
 from .entities import ENTITIES
 from .generator import seed
-from .limits import Faults, OrgLimiter
+from .limits import CONCURRENCY_1070, RATE_LIMIT_44, Faults, OrgLimiter, daily_quota_message
 from .oauth import OAuthServer, sandbox_refresh_token
 from .store import Store
 from .webhooks import WebhookHub
@@ -125,8 +125,15 @@ class ZohoSandbox:
                 return 200, b"", extra
             if fault and fault.kind == "non_json_200":
                 return 200, b"<html><body>Service temporarily unavailable</body></html>", extra
+            if fault and fault.kind == "http_404":
+                entity = ENTITIES.get(parts[0])
+                return 404, {"code": 1002, "message": f"{entity.label if entity else 'Resource'} does not exist."}, extra
             if fault and fault.kind.startswith("http_"):
                 return int(fault.kind[5:]), {"code": 1000, "message": "Internal error"}, extra
+            if fault and fault.kind.startswith("limit_"):
+                code = int(fault.kind[6:])
+                message = {44: RATE_LIMIT_44, 45: daily_quota_message(cfg.daily_quota), 1070: CONCURRENCY_1070}[code]
+                return 429, {"code": code, "message": message}, extra
             status, payload = self._route(method, org, parts, q, body)
             return status, payload, extra
         finally:
@@ -164,6 +171,7 @@ def _parse_body(raw: bytes, content_type: str) -> dict:
 def _handler_for(sandbox: ZohoSandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one round trip per call, not a 40 ms delayed-ACK stall
 
         def log_message(self, *args: object) -> None:  # quiet: the request log is the record
             pass

@@ -1,0 +1,102 @@
+"""Zoho's limits and failures: each 429 code, the daily quota stop-and-resume, retries, fatal errors."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tap_zohobooks.api import ZohoAPIError
+from tests.helpers import run_tap
+from tests.tap.conftest import US_ORG, US_ORG2
+
+ENTITY_OF = {"invoices": "invoices", "bills": "bills", "purchase_orders": "purchaseorders",
+             "customer_payments": "customerpayments", "vendor_payments": "vendorpayments"}
+
+
+def versions(records: list[dict]) -> set[tuple]:
+    return {(r["organization_id"], r["_source_event_id"]) for r in records}
+
+
+def all_documents(sandbox, orgs) -> int:
+    return sum(len(sandbox.store.records(o, e)) for o in orgs for e in ENTITY_OF.values())
+
+
+def test_client_side_limiter_stays_under_the_per_minute_limit(sandbox, config):
+    sandbox.config.requests_per_window = 20
+    sandbox.config.rate_window_seconds = 1
+    result = run_tap({**config, "organization_ids": [US_ORG2], "max_requests_per_minute": 18,
+                      "rate_window_seconds": 1})
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+    assert not [r for r in sandbox.api_calls() if r["status"] == 429]
+
+
+def test_code_44_waits_out_the_window_and_continues(sandbox, config):
+    sandbox.faults.arm("limit_44", count=2, path_contains="/bills")
+    result = run_tap({**config, "organization_ids": [US_ORG2], "rate_limit_wait_seconds": 0})
+    assert [r["code"] for r in sandbox.api_calls() if r["status"] == 429] == [44, 44]
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+
+
+def test_code_1070_backs_off_briefly_and_continues(sandbox, config):
+    sandbox.faults.arm("limit_1070", count=3, path_contains="/invoices/")
+    result = run_tap({**config, "organization_ids": [US_ORG2]})
+    assert [r["code"] for r in sandbox.api_calls() if r["status"] == 429] == [1070] * 3
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+
+
+def test_daily_quota_stops_cleanly_and_the_next_run_resumes_without_loss(sandbox, config, caplog):
+    sandbox.config.daily_quota = 60
+    with caplog.at_level(logging.WARNING):
+        first = run_tap(config)
+    assert "daily API quota" in caplog.text and "resets in about" in caplog.text
+    assert 0 < len(first.records()) < all_documents(sandbox, [US_ORG, US_ORG2])
+    sandbox.config.daily_quota = 100000
+    second = run_tap(config, state=first.state)
+    got = versions(first.records()) | versions(second.records())
+    assert len(got) == all_documents(sandbox, [US_ORG, US_ORG2])
+    third = run_tap(config, state=second.state)
+    assert third.records() == []
+
+
+def test_daily_call_budget_keeps_quota_for_others(sandbox, config):
+    result = run_tap({**config, "daily_call_budget": 12, "organization_ids": [US_ORG2]})
+    assert len(sandbox.api_calls()) == 12
+    resumed = run_tap({**config, "organization_ids": [US_ORG2]}, state=result.state)
+    assert len(versions(result.records()) | versions(resumed.records())) == all_documents(sandbox, [US_ORG2])
+
+
+@pytest.mark.parametrize("fault", ["blank_200", "non_json_200", "http_500", "http_503"])
+def test_transient_failures_are_retried(sandbox, config, fault):
+    sandbox.faults.arm(fault, count=2, path_contains="/invoices")
+    result = run_tap({**config, "organization_ids": [US_ORG2]})
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+
+
+def test_persistent_5xx_fails_with_a_clear_error(sandbox, config):
+    sandbox.faults.arm("http_500", count=100, path_contains="/bills")
+    with pytest.raises(ZohoAPIError, match="kept failing for /bills after 3 tries"):
+        run_tap({**config, "organization_ids": [US_ORG2], "max_retries": 3})
+
+
+def test_400_is_not_retried_and_shows_zohos_message(sandbox, config):
+    with pytest.raises(ZohoAPIError, match="Invalid value passed for page"):
+        run_tap({**config, "organization_ids": [US_ORG2], "page_size": 0})
+    assert len(sandbox.api_calls("/bills")) == 1
+
+
+def test_document_deleted_before_its_detail_is_skipped(sandbox, config, caplog):
+    victim = sorted(sandbox.store.records(US_ORG2, "bills"), key=lambda r: r.last_modified)[0].doc_id
+    sandbox.faults.arm("http_404", count=1, path_contains=f"/bills/{victim}")
+    with caplog.at_level(logging.INFO):
+        result = run_tap({**config, "organization_ids": [US_ORG2]})
+    assert victim not in {r["bill_id"] for r in result.records("bills")}
+    assert len(result.records("bills")) == len(sandbox.store.records(US_ORG2, "bills")) - 1
+    assert f"bill {victim} was deleted" in caplog.text
+
+
+def test_summary_reports_calls_and_quota(sandbox, config, caplog):
+    with caplog.at_level(logging.INFO):
+        run_tap({**config, "organization_ids": [US_ORG2]})
+    calls = len(sandbox.api_calls())
+    assert f"organization {US_ORG2}: {calls} API calls this run, daily quota remaining: {10000 - calls}" in caplog.text
