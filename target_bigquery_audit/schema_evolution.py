@@ -79,3 +79,29 @@ def evolve(existing: list[SchemaField], wanted: dict[str, SchemaField]) -> tuple
             final.append(new)
             mapping[prop] = new
     return final, mapping, notes
+
+
+def contains(applied: SchemaField, wanted: SchemaField) -> bool:
+    """Whether a column as the server applied it holds every sub-field that was asked for."""
+    if not compatible(applied, wanted):
+        return False
+    subs = {f.name.lower(): f for f in applied.fields}
+    return all(f.name.lower() in subs and contains(subs[f.name.lower()], f) for f in wanted.fields)
+
+
+def fall_back_to_json(applied: list[SchemaField], mapping: dict[str, SchemaField]) -> tuple[list[SchemaField], dict[str, SchemaField], list[str]]:
+    """For columns a server did not widen as asked (some stores ignore new nested fields), write the
+    whole value to a JSON column `<field>__json` instead of losing the new sub-fields."""
+    by_name = {f.name.lower(): f for f in applied}
+    final, mapping, notes = list(applied), dict(mapping), []
+    for prop, field in mapping.items():
+        current = by_name.get(field.name.lower())
+        if current is not None and contains(current, field):
+            continue
+        name = f"{field.name}__json"
+        notes.append(f"{prop}: the table did not take the new sub-fields; values go to JSON column {name}")
+        mapping[prop] = SchemaField(name, "JSON")
+        if name.lower() not in by_name:
+            final.append(mapping[prop])
+            by_name[name.lower()] = mapping[prop]
+    return final, mapping, notes

@@ -18,7 +18,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from .bq_types import ValueRejected, column_name, schema_fields, to_bigquery, to_json_text
-from .schema_evolution import evolve
+from .schema_evolution import evolve, fall_back_to_json
 from .views import current_view_sql
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class BigQueryAuditSink(BatchSink):
 
     # --- table and view --------------------------------------------------------------------------
     def setup(self) -> None:
-        writer = self.audit_target.writer
+        writer = self.audit_target.connect()
         numeric = self.config.get("numeric_type", "NUMERIC")
         data_props = {k: v for k, v in self.schema.get("properties", {}).items() if k not in AUDIT_NAMES}
         wanted = dict(zip(data_props, schema_fields(data_props, numeric)))
@@ -76,10 +76,14 @@ class BigQueryAuditSink(BatchSink):
             self.columns = wanted
         else:
             final, self.columns, notes = evolve(list(table.schema), wanted)
+            if final != list(table.schema):
+                table = writer.add_columns(table, final)
+                final, self.columns, more = fall_back_to_json(list(table.schema), self.columns)
+                notes += more
+                if final != list(table.schema):
+                    writer.add_columns(table, final)
             for note in notes:
                 self.logger.warning("Stream %s: %s", self.stream_name, note)
-            if len(final) != len(table.schema) or final != list(table.schema):
-                writer.add_columns(table, final)
         if self.config.get("create_views", True):
             self._create_current_view()
 
@@ -107,12 +111,16 @@ class BigQueryAuditSink(BatchSink):
         if record.get("_source_event_id"):
             return str(record["_source_event_id"])
         rk = self.audit_target.replication_keys.get(self.stream_name)
-        parts = [self.stream_name, to_json_text([record.get(k) for k in self.key_properties])]
+        parts = [self.stream_name, to_json_text([record.get(k) for k in self.key_properties]), self._operation(record)]
         if rk and record.get(rk) is not None and self.key_properties:
             parts.append(to_json_text(record[rk]))
         else:
             parts.append(sha256_text(canonical_json(self._payload(record))))
         return sha256_text("|".join(parts))
+
+    @staticmethod
+    def _operation(record: dict) -> str:
+        return record.get("_operation") or ("delete" if record.get("_sdc_deleted_at") else "upsert")
 
     def _payload(self, record: dict) -> Any:
         raw = record.get("_raw")
@@ -126,7 +134,7 @@ class BigQueryAuditSink(BatchSink):
     def build_row(self, record: dict) -> dict:
         event_id = self.event_id(record)
         payload = self._payload(record)
-        operation = record.get("_operation") or ("delete" if record.get("_sdc_deleted_at") else "upsert")
+        operation = self._operation(record)
         arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)
         row: dict[str, Any] = {}
         for prop, field in self.columns.items():

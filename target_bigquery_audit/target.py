@@ -78,6 +78,7 @@ class TargetBigQueryAudit(Target):
         self.replication_keys: dict[str, str | None] = {}
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False
+        self._queue_checked = False
 
     @cached_property
     def run_id(self) -> str:
@@ -111,6 +112,14 @@ class TargetBigQueryAudit(Target):
             writer.create_table(self.dead_letters.table, DEAD_LETTER_FIELDS, "failed_at", ["stream"],
                                 description="Rows that could not be written as they are, with the reason")
         self.logger.info("Writing to %s.%s (run %s)", writer.project, writer.dataset, self.run_id)
+        return writer
+
+    def connect(self) -> BigQueryWriter:
+        """The writer, with batches left in the retry queue by an earlier run sent first."""
+        writer = self.writer
+        if not self._queue_checked:
+            self._queue_checked = True
+            self._flush_queue()
         return writer
 
     # --- Singer messages --------------------------------------------------------------------------

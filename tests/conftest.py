@@ -7,15 +7,13 @@ import uuid
 
 import pytest
 
-from local_services.bigquery_emulator import BigQueryEmulator
 from local_services.zoho_sandbox import SandboxConfig, ZohoSandbox
+from tests.services import shared_emulator
 
 
 @pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory):
-    emulator = BigQueryEmulator(tmp_path_factory.mktemp("bigquery") / "data").start()
-    yield emulator
-    emulator.stop()
+def bigquery_emulator():
+    return shared_emulator()
 
 
 @pytest.fixture

@@ -78,12 +78,23 @@ def run_tap(config: dict, state: dict | None = None) -> SyncResult:
     return SyncResult(buffer.getvalue().splitlines())
 
 
-def run_target(config: dict, lines: list[str]) -> list[dict]:
+class _LazyLines:
+    """A file-like feed that yields lines one at a time (so a test can act between two lines)."""
+
+    def __init__(self, lines) -> None:
+        self._lines = lines
+
+    def __iter__(self):
+        for line in self._lines:
+            yield line + "\n"
+
+
+def run_target(config: dict, lines) -> list[dict]:
     """Feed Singer lines to the target in-process; returns the STATE values it passed on."""
     out = io.StringIO()
     target = TargetBigQueryAudit(config=config, parse_env_config=False)
     with contextlib.redirect_stdout(out):
-        target.listen(io.StringIO("\n".join(lines) + "\n"))
+        target.listen(_LazyLines(lines))
     return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
 
 

@@ -1,0 +1,87 @@
+"""Sync a generated organization from the sandbox with the real tap CLI and print what it cost.
+
+    .venv/bin/python benchmarks/tap_sync.py [--documents 10000]
+
+Prints API calls per 1,000 documents (first sync and a no-change re-sync), records/s and the tap
+process's peak RSS. The sandbox's per-minute limit is lifted so the figure is the tap's own speed;
+against Zoho the tap is paced at 90 calls/minute per organization.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local_services.zoho_sandbox import (  # noqa: E402
+    SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxConfig, ZohoSandbox, sandbox_refresh_token)
+
+ORG = "60001000001"  # the sandbox's main US organization holds 60% of the documents
+
+
+def run(config: Path, state: Path | None, out: Path) -> tuple[float, int]:
+    """Run the tap CLI; returns (seconds, peak RSS in KiB of the tap process)."""
+    cmd = [str(ROOT / ".venv" / "bin" / "tap-zohobooks"), "--config", str(config)]
+    if state:
+        cmd += ["--state", str(state)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    with open(out, "w") as handle:
+        subprocess.run(cmd, stdout=handle, stderr=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - started
+    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def last_state(path: Path) -> dict:
+    states = [json.loads(line)["value"] for line in path.read_text().splitlines() if '"type":"STATE"' in line]
+    return states[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=10000, help="documents in the organization")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp())
+    sandbox = ZohoSandbox(SandboxConfig(requests_per_window=10**9, daily_quota=10**9),
+                          documents=round(args.documents / 0.6)).start()
+    docs = sum(len(d) for d in sandbox.store.orgs[ORG].docs.values())
+    config = work / "config.json"
+    config.write_text(json.dumps({
+        "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET,
+        "refresh_token": sandbox_refresh_token("us"), "accounts_url": sandbox.accounts_url("us"),
+        "organization_ids": [ORG], "start_date": "2020-01-01T00:00:00Z", "max_requests_per_minute": 10**9,
+        "token_cache_dir": str(work / "tokens")}))
+
+    first_out = work / "first.jsonl"
+    seconds, rss = run(config, None, first_out)
+    records = sum(1 for line in first_out.open() if '"type":"RECORD"' in line)
+    first_calls = len(sandbox.api_calls())
+    state = work / "state.json"
+    state.write_text(json.dumps(last_state(first_out)))
+    second_out = work / "second.jsonl"
+    resync_seconds, rss2 = run(config, state, second_out)
+    resync_calls = len(sandbox.api_calls()) - first_calls
+    resync_records = sum(1 for line in second_out.open() if '"type":"RECORD"' in line)
+    sandbox.stop()
+
+    print(f"documents in the organization:        {docs}")
+    print(f"first sync: records emitted           {records}")
+    print(f"first sync: API calls                 {first_calls}  ({first_calls / docs * 1000:.0f} per 1,000 documents)")
+    print(f"first sync: wall time                 {seconds:.1f} s  ({records / seconds:.0f} records/s)")
+    print(f"no-change re-sync: API calls          {resync_calls}  ({resync_calls / docs * 1000:.1f} per 1,000 documents)")
+    print(f"no-change re-sync: records emitted    {resync_records}")
+    print(f"no-change re-sync: wall time          {resync_seconds:.1f} s")
+    print(f"tap peak RSS                          {max(rss, rss2) / 1024:.0f} MiB")
+    print(f"at Zoho's pace (90 calls/min/org), the first sync needs about {first_calls / 90:.0f} minutes")
+
+
+if __name__ == "__main__":
+    main()
