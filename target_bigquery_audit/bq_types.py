@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import simplejson
@@ -136,39 +138,74 @@ def _timestamp(value: Any, where: str) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat()
 
 
-def to_bigquery(value: Any, field: SchemaField, where: str) -> Any:
+@dataclass(frozen=True)
+class Column:
+    """A column compiled once per table, so converting a row does no schema lookups."""
+
+    name: str
+    type: str  # canonical: NUMERIC, INT64, BOOL, RECORD, ...
+    repeated: bool
+    children: tuple[Column, ...] = ()
+
+
+CANONICAL_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
+
+
+def compile_column(field: SchemaField) -> Column:
+    return Column(field.name, CANONICAL_TYPES.get(field.field_type, field.field_type), field.mode == "REPEATED",
+                  tuple(compile_column(f) for f in field.fields))
+
+
+@lru_cache(maxsize=4096)
+def _is_column_name(key: str) -> bool:
+    return column_name(key) == key
+
+
+def _by_column(value: dict) -> dict:
+    """The object keyed by column names (keys like 'first-name' become first_name)."""
+    if all(_is_column_name(k) for k in value):
+        return value
+    return {column_name(k): v for k, v in value.items()}
+
+
+def to_bigquery(value: Any, column: Column, where: str) -> Any:
     """One value for an insertAll row; raises ValueRejected rather than change it."""
     if value is None:
-        return [] if field.mode == "REPEATED" else None
-    if field.mode == "REPEATED":
+        return [] if column.repeated else None
+    if column.repeated:
         if not isinstance(value, list):
             raise ValueRejected(f"{where}: expected a list, got {type(value).__name__}")
-        scalar = SchemaField(field.name, field.field_type, fields=field.fields)
-        out = [to_bigquery(item, scalar, f"{where}[{i}]") for i, item in enumerate(value)]
+        out = [_scalar(item, column, f"{where}[{i}]") for i, item in enumerate(value)]
         if any(item is None for item in out):
             raise ValueRejected(f"{where}: BigQuery arrays cannot hold null elements")
         return out
-    kind = field.field_type
-    if kind in ("RECORD", "STRUCT"):
+    return _scalar(value, column, where)
+
+
+def _scalar(value: Any, column: Column, where: str) -> Any:
+    kind = column.type
+    if value is None:
+        return None
+    if kind == "RECORD":
         if not isinstance(value, dict):
             raise ValueRejected(f"{where}: expected an object, got {type(value).__name__}")
-        return {f.name: to_bigquery(value.get(f.name, value.get(_source_key(value, f.name))), f, f"{where}.{f.name}")
-                for f in field.fields}
+        named = _by_column(value)
+        return {c.name: to_bigquery(named.get(c.name), c, f"{where}.{c.name}") for c in column.children}
     if kind == "JSON":
         return to_json_text(value)
     if kind in ("NUMERIC", "BIGNUMERIC"):
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, (bool, float)):
             raise ValueRejected(f"{where}: {value!r} is a float; exact decimals only")
         try:
             number = value if isinstance(value, Decimal) else Decimal(str(value))
         except ArithmeticError:
             raise ValueRejected(f"{where}: {value!r} is not a number") from None
         return _exact_decimal(number, kind, where)
-    if kind in ("INT64", "INTEGER"):
+    if kind == "INT64":
         if isinstance(value, bool) or not isinstance(value, int) or not INT64_MIN <= value <= INT64_MAX:
             raise ValueRejected(f"{where}: {value!r} is not a 64-bit integer")
         return value
-    if kind in ("BOOL", "BOOLEAN"):
+    if kind == "BOOL":
         if not isinstance(value, bool):
             raise ValueRejected(f"{where}: {value!r} is not a boolean")
         return value
@@ -188,11 +225,3 @@ def to_bigquery(value: Any, field: SchemaField, where: str) -> Any:
     if kind == "STRING" and not isinstance(value, str):
         return to_json_text(value)
     return value
-
-
-def _source_key(record: dict, column: str) -> str:
-    """The record key that a sanitised column name came from (e.g. 'first-name' → first_name)."""
-    for key in record:
-        if column_name(key) == column:
-            return key
-    return column

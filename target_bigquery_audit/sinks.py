@@ -17,7 +17,8 @@ from google.cloud.bigquery import SchemaField
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from .bq_types import ValueRejected, column_name, schema_fields, to_bigquery, to_json_text
+from .bq_types import Column, ValueRejected, column_name, compile_column, schema_fields, to_bigquery, to_json_text
+from .validation import FastValidator
 from .schema_evolution import evolve, fall_back_to_json
 from .views import current_view_sql
 
@@ -56,6 +57,7 @@ class BigQueryAuditSink(BatchSink):
         super().__init__(target, stream_name, schema, key_properties)
         self.table = column_name(f"{self.config.get('table_prefix', '')}{stream_name}")
         self.columns: dict[str, SchemaField] = {}
+        self.plan: list[tuple[str, Column]] = []  # (record key, compiled column) for data columns
 
     # --- table and view --------------------------------------------------------------------------
     def setup(self) -> None:
@@ -84,6 +86,8 @@ class BigQueryAuditSink(BatchSink):
                     writer.add_columns(table, final)
             for note in notes:
                 self.logger.warning("Stream %s: %s", self.stream_name, note)
+        self.plan = [(prop, compile_column(field)) for prop, field in self.columns.items() if prop not in AUDIT_NAMES]
+        self._arrival_column = compile_column(self.columns["_arrival_ts"])
         if self.config.get("create_views", True):
             self._create_current_view()
 
@@ -96,6 +100,9 @@ class BigQueryAuditSink(BatchSink):
         writer.run_ddl(sql)
 
     # --- records -----------------------------------------------------------------------------------
+    def get_validator(self) -> FastValidator | None:
+        return FastValidator(self.schema) if self.validate_schema else None
+
     def _validate_and_parse(self, record: dict) -> dict:
         """Like the SDK's, but an invalid record is kept for the dead-letter table, not fatal."""
         try:
@@ -136,15 +143,12 @@ class BigQueryAuditSink(BatchSink):
         payload = self._payload(record)
         operation = self._operation(record)
         arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)
-        row: dict[str, Any] = {}
-        for prop, field in self.columns.items():
-            if prop in AUDIT_NAMES or prop not in record:
-                continue
-            row[field.name] = to_bigquery(record[prop], field, f"{self.stream_name}.{prop}")
+        row = {column.name: to_bigquery(record[prop], column, f"{self.stream_name}.{prop}")
+               for prop, column in self.plan if prop in record}
         row_id = self.row_id(event_id)
         row.update({
             "_source_event_id": event_id,
-            "_arrival_ts": to_bigquery(arrival, self.columns["_arrival_ts"], "_arrival_ts"),
+            "_arrival_ts": to_bigquery(arrival, self._arrival_column, "_arrival_ts"),
             "_row_id": row_id,
             "_source": record.get("_source") or self.config.get("default_source", "poll"),
             "_run_id": self.audit_target.run_id,
