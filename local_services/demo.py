@@ -20,9 +20,9 @@ from pathlib import Path
 import requests
 
 from local_services.bigquery_emulator import ROOT, BigQueryEmulator
+from local_services.meltano_runner import ensure_plugins, meltano, meltano_env
 
 DEMO_DIR = ROOT / ".demo"
-MELTANO = ROOT / ".venv" / "bin" / "meltano"
 STREAMS = ["invoices", "bills", "purchase_orders", "customer_payments", "vendor_payments"]
 PROJECT, DATASET = "demo-project", "zoho_books"
 
@@ -39,39 +39,13 @@ def start_sandbox(documents: int) -> tuple[subprocess.Popen, dict]:
     return proc, json.loads(line)
 
 
-def meltano_env(sandbox: dict, emulator: BigQueryEmulator) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "MELTANO_ENVIRONMENT": "local", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "ZOHO_SANDBOX_URL": sandbox["base_url"], "BIGQUERY_EMULATOR_URL": emulator.rest_url,
-        # The sandbox's public test credentials; real ones live in .env (see README).
-        "TAP_ZOHOBOOKS_CLIENT_SECRET": sandbox["client_secret"],
-        "TAP_ZOHOBOOKS_REFRESH_TOKEN": sandbox["refresh_tokens"]["us"],
-        "TAP_ZOHOBOOKS__EU_CLIENT_SECRET": sandbox["client_secret"],
-        "TAP_ZOHOBOOKS__EU_REFRESH_TOKEN": sandbox["refresh_tokens"]["eu"],
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-    })
-    return env
-
-
-def meltano(env: dict, *args: str, quiet: bool = True) -> None:
+def run(env: dict, *args: str) -> None:
     started = time.monotonic()
-    result = subprocess.run([str(MELTANO), *args], cwd=ROOT, env=env, capture_output=quiet, text=True)
-    if result.returncode != 0:
-        sys.stderr.write((result.stderr or "")[-4000:])
-        raise SystemExit(f"error: `meltano {' '.join(args)}` failed (exit {result.returncode})")
+    try:
+        meltano(env, *args)
+    except RuntimeError as exc:
+        raise SystemExit(f"error: {exc}") from None
     print(f"   meltano {' '.join(args)}  ({time.monotonic() - started:.1f}s)")
-
-
-def ensure_plugins(env: dict) -> None:
-    """`meltano install` once; again only when the dependencies change."""
-    stamp = ROOT / ".meltano" / ".demo-install-stamp"
-    want = str(hash((ROOT / "constraints.txt").read_text() + (ROOT / "meltano.yml").read_text()))
-    if stamp.exists() and stamp.read_text() == want and (ROOT / ".meltano" / "extractors").exists():
-        return
-    print("== Installing the Meltano plugins (first run only)")
-    meltano(env, "install")
-    stamp.write_text(want)
 
 
 def make_changes(base: str) -> list[str]:
@@ -107,16 +81,28 @@ def report(emulator: BigQueryEmulator) -> None:
     print("\n== What landed in BigQuery (append-only tables; _current = latest version of each document)")
     print(table(rows, ["table", "rows (all versions)", "documents (_current)"]))
     print(f"dead-letter rows: {dead}")
-    receivables = q(f"""
-        SELECT organization_id, currency_code, COUNT(*) AS open_invoices, SUM(balance) AS open_balance,
-               COUNTIF(due_date < CURRENT_DATE()) AS overdue
-        FROM `{DATASET}.invoices_current`
-        WHERE status NOT IN ('void', 'draft', 'paid') AND balance > 0
-        GROUP BY organization_id, currency_code ORDER BY organization_id, currency_code""")
-    print("\n== Finance: open receivables by organization and currency (from invoices_current)")
-    print(table([[r["organization_id"], r["currency_code"], r["open_invoices"], f"{r['open_balance']:,.2f}",
-                  r["overdue"]] for r in receivables],
-                ["organization", "currency", "open invoices", "open balance", "overdue"]))
+    overdue = q(f"""
+        SELECT organization_id, currency_code, COUNT(*) AS invoices, SUM(open_balance) AS open_balance,
+               SUM(open_balance_base) AS open_balance_base, CAST(AVG(days_overdue) AS INT64) AS avg_days
+        FROM `{DATASET}.finance_overdue_invoices` GROUP BY 1, 2 ORDER BY 1, 2""")
+    print("\n== Finance: overdue invoices (finance_overdue_invoices), in invoice and base currency")
+    print(table([[r["organization_id"], r["currency_code"], r["invoices"], f"{r['open_balance']:,.2f}",
+                  f"{r['open_balance_base']:,.2f}", r["avg_days"]] for r in overdue],
+                ["organization", "currency", "overdue", "open balance", "in base currency", "avg days overdue"]))
+    timeline = q(f"""
+        SELECT organization_id, COUNT(DISTINCT invoice_id) AS invoices, COUNT(*) AS payments,
+               CAST(AVG(days_to_payment) AS INT64) AS to_payment,
+               CAST(AVG(IF(payment_date = fully_paid_on, days_to_full_payment, NULL)) AS INT64) AS to_full
+        FROM `{DATASET}.finance_invoice_payments` GROUP BY 1 ORDER BY 1""")
+    print("\n== Finance: invoice-to-payment timeline (finance_invoice_payments)")
+    print(table([[r["organization_id"], r["invoices"], r["payments"], r["to_payment"], r["to_full"]] for r in timeline],
+                ["organization", "invoices paid", "payments", "avg days to a payment", "avg days to full payment"]))
+    totals = q(f"""
+        SELECT organization_id, document_type, SUM(documents) AS documents, SUM(total_base) AS total_base
+        FROM `{DATASET}.finance_totals_by_organization` GROUP BY 1, 2 ORDER BY 1, 2""")
+    print("\n== Finance: documents and amounts in each organization's base currency (finance_totals_by_organization)")
+    print(table([[r["organization_id"], r["document_type"], r["documents"], f"{r['total_base']:,.2f}"] for r in totals],
+                ["organization", "document type", "documents", "total (base currency)"]))
     history = q(f"""
         SELECT invoice_number, status, balance, _source, _operation, last_modified_time
         FROM `{DATASET}.invoices` WHERE invoice_id IN (
@@ -137,23 +123,27 @@ def main() -> None:
     emulator = BigQueryEmulator(DEMO_DIR / "bigquery", project=PROJECT, log_path=DEMO_DIR / "bigquery.log")
     try:
         emulator.start()
-        env = meltano_env(sandbox, emulator)
-        ensure_plugins(env)
+        env = meltano_env(sandbox, emulator.rest_url)
+        if not (ROOT / ".meltano" / "extractors").exists():
+            print("== Installing the Meltano plugins (first run only)")
+        ensure_plugins(env, "tap-zohobooks", "tap-zohobooks--eu", "target-bigquery-audit")
         print("== First sync: both data centers into one dataset")
         for state_id in ("local:tap-zohobooks-to-target-bigquery-audit", "local:tap-zohobooks--eu-to-target-bigquery-audit"):
-            subprocess.run([str(MELTANO), "state", "clear", "--force", state_id], cwd=ROOT, env=env, capture_output=True)
-        meltano(env, "run", "tap-zohobooks", "target-bigquery-audit", "tap-zohobooks--eu", "target-bigquery-audit")
+            meltano(env, "state", "clear", "--force", state_id, check=False)
+        run(env, "run", "tap-zohobooks", "target-bigquery-audit", "tap-zohobooks--eu", "target-bigquery-audit")
         first_calls = len(requests.get(f"{sandbox['base_url']}/_admin/requests", timeout=30).json()["requests"])
         print("== Changes in Zoho Books:")
         for change in make_changes(sandbox["base_url"]):
             print(f"   - {change}")
-        meltano(env, "run", "tap-zohobooks", "target-bigquery-audit")
+        run(env, "run", "tap-zohobooks", "target-bigquery-audit")
         calls = requests.get(f"{sandbox['base_url']}/_admin/requests", timeout=30).json()["requests"][first_calls:]
         details = sum(1 for c in calls if c["kind"] == "api" and c["path"].count("/") > 3)
         print(f"   incremental run: {len(calls)} API calls, of which {details} detail fetches of changed documents")
         report(emulator)
-        print(f"\nExplore it: .venv-bqemu/bin/local-bigquery repl --port {emulator.port} --project {PROJECT} "
-              "(while the demo runs), or run the demo again.")
+        print("\nThe data stays in .demo/bigquery. To query it yourself:\n"
+              f"  .venv-bqemu/bin/local-bigquery serve --host 127.0.0.1 --port 9050 --grpc-port 9060 "
+              f"--project {PROJECT} --data-dir .demo/bigquery\n"
+              f"  .venv-bqemu/bin/local-bigquery repl --port 9050 --project {PROJECT}   # in a second shell")
     finally:
         emulator.stop()
         sandbox_proc.terminate()

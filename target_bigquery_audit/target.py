@@ -23,9 +23,13 @@ from singer_sdk import typing as th
 
 from .credentials import build_credentials
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
+from .finance_views import finance_view_sql
 from .retry_queue import RetryQueue
 from .sinks import BigQueryAuditSink
 from .writer import BigQueryUnavailable, BigQueryWriter
+
+
+ZOHO_TABLES = ("invoices", "bills", "purchase_orders", "customer_payments", "vendor_payments")
 
 
 class TargetBigQueryAudit(Target):
@@ -53,6 +57,8 @@ class TargetBigQueryAudit(Target):
                     description="Cluster each table on the stream's key properties."),
         th.Property("create_views", th.BooleanType, default=True,
                     description="Create <table>_current views (latest version of each document)."),
+        th.Property("finance_views", th.BooleanType, default=True,
+                    description="Create the finance_* views when the Zoho Books tables are present."),
         th.Property("dead_letter_table", th.StringType, default="_dead_letter",
                     description="Table of rows that could not be written, with the reason."),
         th.Property("retry_queue_dir", th.StringType, default=".target-bigquery-audit/retry-queue",
@@ -121,6 +127,16 @@ class TargetBigQueryAudit(Target):
             self._queue_checked = True
             self._flush_queue()
         return writer
+
+    def _create_finance_views(self) -> None:
+        """Finance views over the Zoho tables that exist (docs: finance_views.py)."""
+        prefix = self.config.get("table_prefix", "")
+        present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
+        for name, sql in finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present).items():
+            try:
+                self.writer.run_ddl(sql)
+            except Exception as exc:  # a view is a convenience: never fail a load for it
+                self.logger.warning("Finance view %s not created: %s", name, exc)
 
     # --- Singer messages --------------------------------------------------------------------------
     def _process_schema_message(self, message_dict: dict) -> None:
@@ -198,6 +214,8 @@ class TargetBigQueryAudit(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()  # drains every sink and passes the last STATE on
+        if self.config.get("finance_views", True) and self.config.get("create_views", True) and "writer" in self.__dict__:
+            self._create_finance_views()
         waiting = len(self.retry_queue.pending()) if "retry_queue" in self.__dict__ else 0
         if waiting:
             self.logger.warning("%d batch(es) wait in the retry queue %s; the next run sends them first",

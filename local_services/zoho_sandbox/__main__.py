@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 
-from . import DATA_CENTERS, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxConfig, ZohoSandbox, sandbox_refresh_token
+from . import SandboxConfig, ZohoSandbox
 
 
 def main() -> None:
@@ -31,9 +31,7 @@ def main() -> None:
     sandbox = ZohoSandbox(config, documents=args.documents, seed_value=args.seed, host=args.host, port=args.port,
                           anchor=anchor)
     sandbox.start()
-    print(json.dumps({"base_url": sandbox.base_url, "client_id": SANDBOX_CLIENT_ID,
-                      "client_secret": SANDBOX_CLIENT_SECRET,
-                      "refresh_tokens": {dc: sandbox_refresh_token(dc) for dc in DATA_CENTERS}}), flush=True)
+    print(json.dumps(sandbox.info()), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -25,7 +25,7 @@ from .config import DATA_CENTERS, SandboxConfig
 from .entities import ENTITIES
 from .generator import seed
 from .limits import CONCURRENCY_1070, RATE_LIMIT_44, Faults, OrgLimiter, daily_quota_message
-from .oauth import OAuthServer, sandbox_refresh_token
+from .oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, OAuthServer, sandbox_refresh_token
 from .store import Store
 from .webhooks import WebhookHub
 
@@ -65,6 +65,11 @@ class ZohoSandbox:
 
     def api_domain(self, dc: str) -> str:
         return f"{self.base_url}/api/{dc}"
+
+    def info(self) -> dict:
+        """Base URL and the public test credentials (what `python -m local_services.zoho_sandbox` prints)."""
+        return {"base_url": self.base_url, "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET,
+                "refresh_tokens": {dc: sandbox_refresh_token(dc) for dc in DATA_CENTERS}}
 
     def start(self) -> ZohoSandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, name="zoho-sandbox", daemon=True)

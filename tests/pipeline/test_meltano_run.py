@@ -1,0 +1,112 @@
+"""The product as users run it: `meltano run` with this repository's meltano.yml, against the sandbox
+and the BigQuery emulator. Each test has its own Meltano system database (so its own state) and its
+own dataset."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from local_services.meltano_runner import ensure_plugins, meltano, meltano_env
+from tests.helpers import query
+
+US_ORGS, EU_ORG = ("60001000001", "60001000002"), "20001000001"
+TABLES = {"invoices": ("invoices", "invoice_id", "total"), "bills": ("bills", "bill_id", "total"),
+          "purchase_orders": ("purchaseorders", "purchaseorder_id", "total"),
+          "customer_payments": ("customerpayments", "payment_id", "amount"),
+          "vendor_payments": ("vendorpayments", "payment_id", "amount")}
+
+
+@pytest.fixture(scope="module")
+def plugins(bigquery_emulator):
+    env = meltano_env({"base_url": "http://127.0.0.1:1", "client_secret": "", "refresh_tokens": {"us": "", "eu": ""}},
+                      bigquery_emulator.rest_url)
+    ensure_plugins(env)
+
+
+@pytest.fixture
+def env(plugins, sandbox, bigquery_emulator, dataset, tmp_path):
+    return meltano_env(sandbox.info(), bigquery_emulator.rest_url,
+                       MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+                       TARGET_BIGQUERY_AUDIT_PROJECT=bigquery_emulator.project, TARGET_BIGQUERY_AUDIT_DATASET=dataset,
+                       TARGET_BIGQUERY_AUDIT_RETRY_QUEUE_DIR=str(tmp_path / "retry-queue"),
+                       TAP_ZOHOBOOKS_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
+                       TAP_ZOHOBOOKS__EU_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
+                       TARGET_JSONL_DESTINATION_PATH=str(tmp_path / "jsonl"))
+
+
+def current(bq, dataset, table, key, amount):
+    return {(r["organization_id"], r[key]): r[amount] for r in
+            query(bq, f"SELECT organization_id, {key}, {amount} FROM `{dataset}.{table}_current`")}
+
+
+def expected(sandbox, orgs, entity, key, amount):
+    return {(o, r.doc[key]): r.doc[amount] for o in orgs for r in sandbox.store.records(o, entity)}
+
+
+def test_meltano_run_lands_everything_and_the_second_run_brings_only_changes(env, sandbox, bq, dataset):
+    meltano(env, "run", "tap-zohobooks", "target-bigquery-audit")
+    for table, (entity, key, amount) in TABLES.items():
+        assert current(bq, dataset, table, key, amount) == expected(sandbox, US_ORGS, entity, key, amount), table
+
+    invoices = sorted(sandbox.store.records(US_ORGS[0], "invoices"), key=lambda r: r.doc["invoice_number"])
+    open_invoice = dict(next(r.doc for r in invoices if r.doc["status"] in ("sent", "overdue") and r.doc["balance"] > 1))
+    bill = sorted(sandbox.store.records(US_ORGS[1], "bills"), key=lambda r: r.doc["bill_number"])[0].doc
+    sandbox.store.update(US_ORGS[0], "invoices", open_invoice["invoice_id"], {"reference_number": "PO-1"})
+    payment = sandbox.store.create(US_ORGS[0], "customerpayments", {
+        "customer_id": open_invoice["customer_id"], "amount": "0.10",
+        "applied": [{"invoice_id": open_invoice["invoice_id"], "amount_applied": "0.10"}]})
+    sandbox.store.void(US_ORGS[1], "bills", bill["bill_id"])
+    before = len(sandbox.requests)
+
+    meltano(env, "run", "tap-zohobooks", "target-bigquery-audit")
+    details = {r["path"].rsplit("/", 1)[1] for r in sandbox.api_calls(since=before) if r["path"].count("/") == 4}
+    assert details == {open_invoice["invoice_id"], payment["payment_id"], bill["bill_id"]}  # state resumed
+    versions = query(bq, f"SELECT balance, reference_number FROM `{dataset}.invoices` "
+                         f"WHERE invoice_id = '{open_invoice['invoice_id']}' ORDER BY last_modified_time")
+    assert len(versions) == 2  # the edit is a new row; the first version stays
+    now = query(bq, f"SELECT balance, reference_number FROM `{dataset}.invoices_current` "
+                    f"WHERE invoice_id = '{open_invoice['invoice_id']}'")
+    assert now == [{"balance": open_invoice["balance"] - Decimal("0.10"), "reference_number": "PO-1"}]
+    assert query(bq, f"SELECT status FROM `{dataset}.bills_current` WHERE bill_id = '{bill['bill_id']}'") == [
+        {"status": "void"}]
+    state = json.loads(meltano(env, "state", "get", "local:tap-zohobooks-to-target-bigquery-audit").stdout)
+    assert set(state["singer_state"]["bookmarks"]) == set(TABLES)
+
+
+def test_eu_extractor_lands_in_the_same_tables_with_its_own_state(env, sandbox, bq, dataset):
+    meltano(env, "run", "tap-zohobooks", "target-bigquery-audit", "tap-zohobooks--eu", "target-bigquery-audit")
+    for table, (entity, key, amount) in TABLES.items():
+        want = expected(sandbox, US_ORGS + (EU_ORG,), entity, key, amount)
+        assert current(bq, dataset, table, key, amount) == want, table
+    states = meltano(env, "state", "list").stdout.split()
+    assert "local:tap-zohobooks--eu-to-target-bigquery-audit" in states
+    assert "local:tap-zohobooks-to-target-bigquery-audit" in states
+    eu_doc = sorted(sandbox.store.records(EU_ORG, "invoices"), key=lambda r: r.doc["invoice_number"])[0].doc
+    sandbox.store.update(EU_ORG, "invoices", eu_doc["invoice_id"], {"reference_number": "EU-1"})
+    before = len(sandbox.requests)
+    meltano(env, "run", "tap-zohobooks--eu", "target-bigquery-audit")
+    calls = sandbox.api_calls(since=before)
+    assert {r["dc"] for r in calls} == {"eu"}
+    assert [r["path"] for r in calls if r["path"].count("/") == 4] == [f"/books/v3/invoices/{eu_doc['invoice_id']}"]
+
+
+def test_tap_with_another_target(env, sandbox, tmp_path):
+    meltano(env, "run", "tap-zohobooks", "target-jsonl")
+    lines = (tmp_path / "jsonl" / "invoices.jsonl").read_text().splitlines()
+    ids = {json.loads(line)["invoice_id"] for line in lines}
+    assert ids == {r.doc_id for o in US_ORGS for r in sandbox.store.records(o, "invoices")}
+
+
+def test_target_with_another_tap(env, bq, dataset, tmp_path):
+    source = tmp_path / "countries.jsonl"
+    source.write_text('{"code": "DE", "name": "Germany", "vat": 0.19}\n{"code": "FR", "name": "France", "vat": 0.2}\n')
+    env = {**env, "TAP_JSONL_PATH": str(source), "TAP_JSONL_STREAM_NAME": "countries",
+           "TAP_JSONL_PRIMARY_KEYS": '["code"]'}
+    meltano(env, "install", "extractor", "tap-jsonl")
+    meltano(env, "run", "tap-jsonl", "target-bigquery-audit")
+    rows = query(bq, f"SELECT code, name, _row_id, _source, _source_event_id FROM `{dataset}.countries_current` ORDER BY code")
+    assert [(r["code"], r["name"]) for r in rows] == [("DE", "Germany"), ("FR", "France")]
+    assert all(r["_source"] == "poll" and len(r["_row_id"]) == 64 and r["_source_event_id"] for r in rows)
