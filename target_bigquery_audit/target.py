@@ -20,6 +20,7 @@ from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from .credentials import build_credentials
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
@@ -81,6 +82,11 @@ class TargetBigQueryAudit(Target):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        method = str(self.config.get("load_method") or "append-only").split(".")[-1].lower().replace("_", "-")
+        if method != "append-only":
+            raise ConfigValidationError(
+                f"load_method {self.config.get('load_method')!r} is not supported: target-bigquery-audit only "
+                "appends (an edit is a new row; the _current views give the latest version). Remove load_method.")
         self.replication_keys: dict[str, str | None] = {}
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False

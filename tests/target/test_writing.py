@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
 from tests.helpers import query, run_target, target_config
 from tests.target import singer
 from tests.target.singer import INVOICE_SCHEMA, invoice
@@ -183,3 +186,8 @@ def test_state_is_passed_on_after_the_rows_are_written(bigquery_emulator, bq, da
     ])
     assert states[-1] == {"bookmarks": {"invoices": {"v": 2}}}
     assert len(query(bq, f"SELECT * FROM `{dataset}.invoices`")) == 2
+
+
+def test_only_appending_is_offered(bigquery_emulator, dataset, tmp_path):
+    with pytest.raises(ConfigValidationError, match="only appends"):
+        load(bigquery_emulator, dataset, tmp_path, [], load_method="upsert")
