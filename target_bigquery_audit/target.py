@@ -135,14 +135,20 @@ class TargetBigQueryAudit(Target):
         return writer
 
     def _create_finance_views(self) -> None:
-        """Finance views over the Zoho tables that exist (docs: finance_views.py)."""
+        """Finance views over the Zoho tables that exist (docs: finance_views.py).
+
+        A view is a convenience: when BigQuery is down, or a view fails, the load still succeeds."""
+        if self._degraded:
+            self.logger.warning("BigQuery unavailable: finance views not refreshed this run")
+            return
         prefix = self.config.get("table_prefix", "")
-        present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
-        for name, sql in finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present).items():
-            try:
-                self.writer.run_ddl(sql)
-            except Exception as exc:  # a view is a convenience: never fail a load for it
-                self.logger.warning("Finance view %s not created: %s", name, exc)
+        try:
+            with self._quick_if_degraded():
+                present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
+                for sql in finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present).values():
+                    self.writer.run_ddl(sql)
+        except Exception as exc:  # noqa: BLE001
+            self.logger.warning("Finance views not refreshed: %s", exc)
 
     # --- Singer messages --------------------------------------------------------------------------
     def _process_schema_message(self, message_dict: dict) -> None:
