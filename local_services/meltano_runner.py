@@ -34,7 +34,12 @@ def meltano_env(sandbox: dict, bigquery_url: str, **extra: str) -> dict:
 def meltano(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run([str(MELTANO), *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise RuntimeError(f"`meltano {' '.join(args)}` failed (exit {result.returncode}):\n{result.stderr[-6000:]}")
+        lines = result.stderr.splitlines()
+        errors = [line for i, line in enumerate(lines)
+                  if any(word in line for word in ("Error", "error", "Exception", "failed"))
+                  or any("Traceback" in previous for previous in lines[max(0, i - 30):i])]
+        raise RuntimeError(f"`meltano {' '.join(args)}` failed (exit {result.returncode}):\n"
+                           + "\n".join(errors[-40:]) + "\n--- last lines ---\n" + result.stderr[-3000:])
     return result
 
 

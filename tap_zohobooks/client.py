@@ -107,6 +107,8 @@ class ZohoDocumentStream(Stream):
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         org_id = context["organization_id"] if context else ""
+        if self.config.get("mode", "poll") != "poll":
+            return  # history mode: only the webhook history stream reads Zoho
         if self.api.exhausted:
             self.logger.warning("Skipping %s for organization %s: %s", self.name, org_id, self.api.exhausted)
             return
@@ -148,6 +150,11 @@ class ZohoDocumentStream(Stream):
                 page += 1
 
     def _record(self, org_id: str, row: dict) -> dict | None:
+        self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
+        spooled = self._spooled_version(org_id, row)
+        if spooled is not None:  # the webhook already brought this version: no detail call
+            return self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
+                                  arrival=spooled.received_at)
         doc = row
         if self.config.get("fetch_details", True):
             try:
@@ -159,8 +166,19 @@ class ZohoDocumentStream(Stream):
             doc = body[self.detail_key]
         return self.to_record(org_id, doc, source="poll")
 
-    def to_record(self, org_id: str, doc: dict, source: str, operation: str = "upsert") -> dict:
-        """The typed record for a Zoho document, with its event identity and the raw document."""
+    def _spooled_version(self, org_id: str, row: dict):
+        spool = self._tap.spool  # type: ignore[attr-defined]
+        if spool is None:
+            return None
+        changed = utc_text(parse_instant(row.get("last_modified_time") or row["created_time"]))
+        return spool.latest_version(org_id, self.event_entity, str(row[self.id_field]), changed)
+
+    def to_record(self, org_id: str, doc: dict, source: str, operation: str = "upsert", *,
+                  event: str | None = None, arrival: str | None = None) -> dict:
+        """The typed record for a Zoho document, with its event identity and the raw document.
+
+        `event` and `arrival` keep the identity and receipt time of a spooled webhook event.
+        """
         record = {k: conform(doc[k], sub) for k, sub in self.schema["properties"].items()
                   if k in doc and not k.startswith("_")}
         changed = record.get("last_modified_time") or record.get("created_time")
@@ -170,10 +188,10 @@ class ZohoDocumentStream(Stream):
         record["last_modified_time"] = changed  # fallback to created_time where Zoho sends none
         record.update({
             "organization_id": org_id,
-            "_source_event_id": event_id(org_id, self.event_entity, str(doc[self.id_field]), changed, operation),
+            "_source_event_id": event or event_id(org_id, self.event_entity, str(doc[self.id_field]), changed, operation),
             "_source": source,
             "_operation": operation,
-            "_arrival_ts": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "_arrival_ts": arrival or dt.datetime.now(dt.timezone.utc).isoformat(),
             "_raw": doc,
         })
         return record

@@ -10,6 +10,10 @@ from singer_sdk import typing as th
 from .api import ZohoBooksAPI
 from .regions import REGIONS
 from .streams import DOCUMENT_STREAMS
+from .webhooks.history import WebhookHistoryStream
+from .webhooks.live import run_live, run_replay
+from .webhooks.settings import WEBHOOK_SETTINGS
+from .webhooks.spool import Spool
 
 
 class TapZohoBooks(Tap):
@@ -68,6 +72,7 @@ class TapZohoBooks(Tap):
                     description="First wait after Zoho refuses a token mint; doubles each time."),
         th.Property("token_throttle_max_wait_seconds", th.NumberType, default=660,
                     description="How long to wait out Zoho's 10-tokens-per-10-minutes limit before failing."),
+        *WEBHOOK_SETTINGS,
     ).to_dict()
 
     @cached_property
@@ -84,11 +89,35 @@ class TapZohoBooks(Tap):
                          ", ".join(f"{o['organization_id']} ({o.get('name', '')})" for o in orgs))
         return [str(o["organization_id"]) for o in orgs]
 
+    @cached_property
+    def spool(self) -> Spool | None:
+        path = self.config.get("webhook_spool_path")
+        return Spool(path) if path else None
+
+    @cached_property
+    def polled(self) -> set[tuple[str, str, str]]:
+        """(organization, entity, document id) seen by this run's polling."""
+        return set()
+
+    @cached_property
+    def backfilled(self) -> set[tuple[str, str, str]]:
+        return set()
+
+    @property
+    def entity_streams(self) -> dict:
+        return {s.event_entity: s for s in self.streams.values() if hasattr(s, "event_entity")}
+
     def discover_streams(self) -> list:
-        return [stream_class(self) for stream_class in DOCUMENT_STREAMS]
+        return [stream_class(self) for stream_class in DOCUMENT_STREAMS] + [WebhookHistoryStream(self)]
 
     def sync_all(self) -> None:
-        super().sync_all()
+        mode = self.config.get("mode", "poll")
+        if mode == "live":
+            run_live(self)
+        elif mode == "replay":
+            run_replay(self)
+        else:
+            super().sync_all()
         self._log_summary()
 
     def _log_summary(self) -> None:

@@ -76,9 +76,12 @@ class BigQueryAuditSink(BatchSink):
             writer.create_table(self.table, fields, partition, clustering,
                                 description=f"Append-only audit table of stream {self.stream_name}")
             self.columns = wanted
+            changed = True
         else:
+            changed = False
             final, self.columns, notes = evolve(list(table.schema), wanted)
             if final != list(table.schema):
+                changed = True
                 table = writer.add_columns(table, final)
                 final, self.columns, more = fall_back_to_json(list(table.schema), self.columns)
                 notes += more
@@ -88,16 +91,24 @@ class BigQueryAuditSink(BatchSink):
                 self.logger.warning("Stream %s: %s", self.stream_name, note)
         self.plan = [(prop, compile_column(field)) for prop, field in self.columns.items() if prop not in AUDIT_NAMES]
         self._arrival_column = compile_column(self.columns["_arrival_ts"])
-        if self.config.get("create_views", True):
+        if changed:
+            self.audit_target.views_outdated = True
+        if self.config.get("create_views", True) and (changed or writer.get_table(f"{self.table}_current") is None):
             self._create_current_view()
 
     def _create_current_view(self) -> None:
+        """(Re)create `<table>_current`: only when the table is new or changed, or the view is missing,
+        since view DDL counts against BigQuery's table-update limits. A failure is logged, not raised:
+        the view is derived from the table and is made again by the next run."""
         writer = self.audit_target.writer
         keys = [self.columns[k].name for k in self.key_properties if k in self.columns]
         rk = self.audit_target.replication_keys.get(self.stream_name)
         sql = current_view_sql(writer.table_id(self.table), writer.table_id(f"{self.table}_current"), keys,
                                self.columns[rk].name if rk in self.columns else None)
-        writer.run_ddl(sql)
+        try:
+            writer.run_ddl(sql)
+        except Exception as exc:  # noqa: BLE001
+            self.logger.warning("View %s_current not refreshed (%s); the next run tries again", self.table, exc)
 
     # --- records -----------------------------------------------------------------------------------
     def get_validator(self) -> FastValidator | None:

@@ -74,7 +74,7 @@ class TargetBigQueryAudit(Target):
         th.Property("default_source", th.StringType, default="poll",
                     description="_source of records that do not carry one (other taps)."),
         th.Property("run_id", th.StringType, description="Run id written to _run_id (default: MELTANO_RUN_ID or a UUID)."),
-        th.Property("flush_on_state", th.BooleanType, default=False,
+        th.Property("flush_on_state", th.BooleanType, default=True,
                     description="Write and pass on STATE at every STATE message (live/webhook pipelines)."),
         th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
                     description="Renew the service account's access token this long before it expires."),
@@ -91,6 +91,7 @@ class TargetBigQueryAudit(Target):
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False
         self._queue_checked = False
+        self.views_outdated = False  # a table was created or widened this run
 
     @cached_property
     def run_id(self) -> str:
@@ -145,8 +146,11 @@ class TargetBigQueryAudit(Target):
         try:
             with self._quick_if_degraded():
                 present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
-                for sql in finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present).values():
-                    self.writer.run_ddl(sql)
+                views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present)
+                missing = [n for n in views if self.writer.get_table(prefix + n) is None]
+                for name, sql in views.items():
+                    if self.views_outdated or missing:
+                        self.writer.run_ddl(sql)
         except Exception as exc:  # noqa: BLE001
             self.logger.warning("Finance views not refreshed: %s", exc)
 

@@ -2,7 +2,7 @@
 
 The tables only ever grow (one row per source event); the views decide what is current:
 - one row per key (the stream's key properties), the newest by replication key, then a delete before
-  an upsert of the same version, then the newest arrival and load;
+  an upsert of the same version, then the newest arrival; of several rows of one event, the first loaded;
 - deleted documents (latest row is a tombstone, `_operation = 'delete'`) are left out;
 - exact duplicates of one event (the same `_row_id`, if insertId dedup missed them) collapse too.
 Streams without key properties get one row per `_row_id`.
@@ -20,7 +20,9 @@ def current_view_sql(table_id: str, view_id: str, keys: list[str], replication_c
     order = []
     if replication_column:
         order.append(f"{quote(replication_column)} DESC")
-    order += ["IF(_operation = 'delete', 1, 0) DESC", "_arrival_ts DESC", "_loaded_at DESC", "_row_id DESC"]
+    # Rows of one event (same _row_id: a replay, or a missed insertId dedup) tie on everything before
+    # _loaded_at: the first load wins, so a replay never changes what the view shows.
+    order += ["IF(_operation = 'delete', 1, 0) DESC", "_arrival_ts DESC", "_row_id", "_loaded_at ASC"]
     return (
         f"CREATE OR REPLACE VIEW {quote(view_id)} AS\n"
         f"SELECT * EXCEPT (_version_rank) FROM (\n"

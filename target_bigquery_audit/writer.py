@@ -110,12 +110,23 @@ class BigQueryWriter:
         self.logger.info("Creating table %s", spec.full_table_id or self.table_id(table))
         try:
             return self.call(self.client.create_table, spec, timeout=self.timeout, retry=None)
-        except gexc.Conflict:  # created meanwhile by another run
-            return self.get_table(table)
+        except (gexc.Conflict, gexc.BadRequest):
+            # Another run created it at the same moment (BigQuery answers 409; some emulators 400).
+            existing = self.get_table(table)
+            if existing is None:
+                raise
+            return existing
 
     def add_columns(self, table: bigquery.Table, schema: list[SchemaField]) -> bigquery.Table:
         table.schema = schema
-        return self.call(self.client.update_table, table, ["schema"], timeout=self.timeout, retry=None)
+        try:
+            return self.call(self.client.update_table, table, ["schema"], timeout=self.timeout, retry=None)
+        except (gexc.PreconditionFailed, gexc.BadRequest, gexc.Conflict):
+            # Widened meanwhile by another run: apply ours to the fresh definition once.
+            fresh = self.get_table(table.table_id)
+            names = {f.name.lower() for f in fresh.schema}
+            fresh.schema = list(fresh.schema) + [f for f in schema if f.name.lower() not in names]
+            return self.call(self.client.update_table, fresh, ["schema"], timeout=self.timeout, retry=None)
 
     def run_ddl(self, sql: str) -> None:
         job = self.call(self.client.query, sql, location=self.location, timeout=self.timeout, retry=None)

@@ -1,0 +1,113 @@
+"""The `webhook_history` stream: Zoho's workflow logs, and backfills of what webhooks missed.
+
+Every webhook execution attempt in the logs becomes an audit record. A delivery that never reached
+the spool (whatever Zoho logged; without a receiver: one Zoho logged as failed) is backfilled: the document is fetched and emitted
+into its own stream with `_source` = history (a deleted one as a tombstone). A document the same run
+already polled is not fetched twice. The logs are listed by date, so each run re-reads
+`webhook_history_overlap_days` before its bookmark; records are keyed by log id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from singer_sdk.streams import Stream
+
+from ..api import DocumentNotFound
+from ..client import load_schema
+from ..conform import conform
+from ..events import event_id, parse_instant, utc_text
+from .parse import ENTITIES
+
+ARRIVAL_TOLERANCE = dt.timedelta(minutes=5)  # a delivery logged at t may be spooled a little before t
+
+
+class WebhookHistoryStream(Stream):
+    name = "webhook_history"
+    primary_keys = ["organization_id", "log_id"]
+    replication_key = "execution_time"
+    is_sorted = False
+
+    def __init__(self, tap) -> None:
+        super().__init__(tap, schema=load_schema(self.name))
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"organization_id": org_id} for org_id in self._tap.organization_ids]
+
+    def _window(self, state: dict) -> tuple[str, str]:
+        overlap = dt.timedelta(days=int(self.config.get("webhook_history_overlap_days", 1)))
+        mark = state.get("replication_key_value") or (state.get("progress_markers") or {}).get("replication_key_value")
+        start = parse_instant(mark) - overlap if mark else parse_instant(self.config.get("start_date")
+                                                                           or "2000-01-01T00:00:00Z")
+        end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)  # the org's day may be ahead of UTC
+        return start.date().isoformat(), end.date().isoformat()
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        tap, cfg = self._tap, self.config
+        if cfg.get("mode", "poll") not in ("poll", "history") or tap.api.exhausted:
+            return
+        if cfg.get("mode", "poll") == "poll" and tap.spool is None:
+            return  # no webhooks configured: nothing to reconcile
+        org_id = context["organization_id"]
+        start, end = self._window(self.get_context_state(context))
+        page = 1
+        while True:
+            body = tap.api.get(cfg.get("webhook_history_path", "/settings/workflowlogs"), org_id, {
+                cfg.get("webhook_history_from_param", "from_date"): start,
+                cfg.get("webhook_history_to_param", "to_date"): end, "page": page, "per_page": 200}, stream=self.name)
+            for log in body.get(cfg.get("webhook_history_list_key", "workflow_logs")) or []:
+                yield self._audit_record(org_id, log)
+            if not (body.get("page_context") or {}).get("has_more_page"):
+                return
+            page += 1
+
+    def _audit_record(self, org_id: str, log: dict) -> dict:
+        record = {k: conform(log.get(k), sub) for k, sub in self.schema["properties"].items()
+                  if k in log and not k.startswith("_")}
+        prefix = str(log.get("event") or log.get("entity") or "").split(".")[0]
+        entity = ENTITIES.get(prefix, (prefix, ""))[0]
+        executed = parse_instant(str(log["execution_time"]))
+        received = None
+        spool = self._tap.spool
+        if spool is not None:
+            received = spool.received_since(org_id, entity, str(log.get("record_id")),
+                                            (executed - ARRIVAL_TOLERANCE).isoformat(timespec="microseconds"))
+        # With a receiver, the spool decides (a delivery Zoho logged as failed may still have arrived);
+        # without one, Zoho's logged status does.
+        missed = (received is False) if spool is not None else log.get("status") != "success"
+        record.update({
+            "organization_id": org_id, "entity": entity, "execution_time": utc_text(executed),
+            "received_by_receiver": received,
+            "backfilled": bool(missed and self._backfill(org_id, entity, str(log.get("record_id")), log)),
+            "_source_event_id": event_id(org_id, "webhook_log", str(log["log_id"]), executed, "upsert"),
+            "_source": "history", "_operation": "upsert",
+            "_arrival_ts": dt.datetime.now(dt.timezone.utc).isoformat(), "_raw": log,
+        })
+        return record
+
+    def _backfill(self, org_id: str, entity: str, doc_id: str, log: dict) -> bool:
+        tap = self._tap
+        stream = tap.entity_streams.get(entity)
+        key = (org_id, entity, doc_id)
+        if stream is None or not stream.selected or key in tap.polled or key in tap.backfilled:
+            return False
+        tap.backfilled.add(key)
+        try:
+            doc = tap.api.get(f"/{stream.entity_path}/{doc_id}", org_id, {}, stream=self.name)[stream.detail_key]
+            record = stream.to_record(org_id, doc, "history")
+        except DocumentNotFound:
+            if not str(log.get("event", "")).endswith(".deleted"):
+                return False
+            record = stream.to_record(org_id, self._tombstone(stream, doc_id, log), "history", "delete")
+        stream._write_record_message(record)
+        self.logger.info("Backfilled %s %s of organization %s (webhook %s)", entity, doc_id, org_id,
+                         log.get("status"))
+        return True
+
+    @staticmethod
+    def _tombstone(stream, doc_id: str, log: dict) -> dict:
+        """What is known of a deleted document: its id and when it was last changed."""
+        return {stream.id_field: doc_id,
+                "last_modified_time": log.get("record_last_modified_time") or log["execution_time"]}

@@ -1,0 +1,65 @@
+"""A real receiver (uvicorn + the ASGI app) on a free loopback port, its spool, and signed deliveries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import simplejson
+import uvicorn
+
+from local_services.bigquery_emulator import free_port
+from tap_zohobooks.webhooks.receiver import WebhookReceiver, build_receiver
+
+SECRET = "whsec0123456789abc"
+OLD_SECRET = "whsecOLD456789xyz"
+US_ORG = "60001000001"
+
+
+@dataclass
+class RunningReceiver:
+    url: str
+    app: WebhookReceiver
+    config: dict
+    spool_path: Path
+
+    def post(self, payload: dict | bytes, query: str = "", secret: str | None = SECRET, headers: dict | None = None):
+        body = payload if isinstance(payload, bytes) else simplejson.dumps(payload, use_decimal=True).encode()
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if secret:
+            sent["X-Zoho-Webhook-Signature"] = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return requests.post(f"{self.url}/webhooks/zoho{query}", data=body, headers=sent, timeout=10)
+
+
+def start_receiver(config: dict) -> tuple[uvicorn.Server, threading.Thread, WebhookReceiver, str]:
+    app = build_receiver(config)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "receiver did not start"
+    return server, thread, app, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def receiver_config(tmp_path) -> dict:
+    return {"webhook_spool_path": str(tmp_path / "spool.db"), "webhook_secret": SECRET,
+            "webhook_previous_secret": OLD_SECRET, "webhook_max_body_bytes": 65536}
+
+
+@pytest.fixture
+def receiver(receiver_config):
+    server, thread, app, url = start_receiver(receiver_config)
+    yield RunningReceiver(url, app, receiver_config, Path(receiver_config["webhook_spool_path"]))
+    server.should_exit = True
+    thread.join(10)

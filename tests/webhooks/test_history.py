@@ -1,0 +1,34 @@
+"""The webhook history: Zoho's workflow logs say which deliveries failed; exactly those are backfilled."""
+
+from __future__ import annotations
+
+from tests.helpers import run_tap, tap_config
+from tests.webhooks.conftest import SECRET, US_ORG
+
+
+def test_history_backfills_exactly_the_missed_deliveries(sandbox, receiver, tmp_path):
+    sandbox.hub.register(US_ORG, "invoices", f"{receiver.url}/hook?organization_id={US_ORG}&event=${{event_type}}",
+                         SECRET)
+    sandbox.hub.arm_fault("drop", 2)  # never sent, logged as failures
+    sandbox.hub.arm_fault("fail", 1)  # sent and spooled, but Zoho logged a failure (the reply was lost)
+    ids = [sandbox.store.create(US_ORG, "invoices", {})["invoice_id"] for _ in range(6)]
+    sandbox.hub.wait_idle()
+    dropped, failed_but_received = ids[:2], ids[2]
+
+    before = len(sandbox.requests)
+    result = run_tap(tap_config(sandbox, tmp_path, mode="history", webhook_spool_path=str(receiver.spool_path),
+                                organization_ids=[US_ORG]))
+    backfilled = result.records("invoices")
+    assert sorted(r["invoice_id"] for r in backfilled) == sorted(dropped)
+    assert {r["_source"] for r in backfilled} == {"history"}
+    audit = {r["record_id"]: r for r in result.records("webhook_history")}
+    assert set(audit) == set(ids)
+    assert [audit[i]["backfilled"] for i in ids] == [True, True, False, False, False, False]
+    assert audit[failed_but_received]["status"] == "failure" and audit[failed_but_received]["received_by_receiver"]
+    details = [r["path"] for r in sandbox.api_calls(since=before) if r["path"].startswith("/books/v3/invoices/")]
+    assert sorted(details) == sorted(f"/books/v3/invoices/{i}" for i in dropped)  # only the missed ones fetched
+    assert not [r for r in sandbox.api_calls(since=before) if r["path"] == "/books/v3/invoices"]  # no polling
+
+    again = run_tap(tap_config(sandbox, tmp_path, mode="history", webhook_spool_path=str(receiver.spool_path),
+                               organization_ids=[US_ORG]), state=result.state)
+    assert {r["log_id"] for r in again.records("webhook_history")} == {r["log_id"] for r in audit.values()}
