@@ -1,6 +1,7 @@
 """Live and replay modes: emit spooled webhook events as Singer records.
 
-Live: tails the spool from the last `seq` in state; after each small batch it writes a STATE
+Live: tails the spool from the last `seq` in state; after each micro-batch (at most one per
+`live_min_batch_interval_seconds`, so a busy stream shares inserts instead of queueing) it writes a STATE
 (`{"bookmarks": {"webhook_spool": {"last_seq": N}}}`), which target-bigquery-audit (flush_on_state)
 answers by writing the batch and passing the STATE on, so an event is queryable within a second or
 two of its delivery. Runs until SIGTERM/SIGINT, `live_max_seconds`, or `live_idle_exit_seconds`.
@@ -66,7 +67,9 @@ def run_live(tap: TapZohoBooks) -> None:
         except ValueError:  # not the main thread (tests run the tap in one)
             pass
     started = last_event = time.monotonic()
+    last_flush = 0.0
     poll, batch_size = float(cfg.get("live_poll_interval_seconds", 0.1)), int(cfg.get("live_batch_size", 100))
+    min_interval = float(cfg.get("live_min_batch_interval_seconds", 0.25))
     max_seconds, idle_exit = cfg.get("live_max_seconds"), cfg.get("live_idle_exit_seconds")
     tap.logger.info("Live mode: emitting webhook events from %s after seq %d", spool.path, last)
     emitted = 0
@@ -80,8 +83,15 @@ def run_live(tap: TapZohoBooks) -> None:
                 break
             stop.wait(poll)
             continue
+        # Micro-batches: at most one write (and STATE) per min_interval. A lone event goes out at once;
+        # under load, events wait up to min_interval to share one insert instead of queueing behind many.
+        wait = last_flush + min_interval - time.monotonic()
+        if wait > 0 and len(batch) < batch_size:
+            stop.wait(wait)
+            batch = spool.after(last, limit=batch_size)
         emitted += _emit(tap, streams, batch, "webhook")
         last, last_event = batch[-1].seq, time.monotonic()
+        last_flush = last_event
         tap.write_message(singerlib.StateMessage(value={"bookmarks": {STATE_KEY: {"last_seq": last}}}))
     tap.logger.info("Live mode stopped after %d events (last seq %d)", emitted, last)
 
