@@ -75,7 +75,7 @@ class TargetBigQueryAudit(Target):
                     description="_source of records that do not carry one (other taps)."),
         th.Property("run_id", th.StringType, description="Run id written to _run_id (default: MELTANO_RUN_ID or a UUID)."),
         th.Property("flush_on_state", th.BooleanType, default=True,
-                    description="Write and pass on STATE at every STATE message (live/webhook pipelines)."),
+                    description="At every STATE, write pending rows and pass the STATE on (live pipelines need it)."),
         th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
                     description="Renew the service account's access token this long before it expires."),
     ).to_dict()
