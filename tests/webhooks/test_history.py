@@ -32,3 +32,14 @@ def test_history_backfills_exactly_the_missed_deliveries(sandbox, receiver, tmp_
     again = run_tap(tap_config(sandbox, tmp_path, mode="history", webhook_spool_path=str(receiver.spool_path),
                                organization_ids=[US_ORG]), state=result.state)
     assert {r["log_id"] for r in again.records("webhook_history")} == {r["log_id"] for r in audit.values()}
+
+
+def test_polls_read_the_history_only_when_webhooks_arrive_and_never_fail_on_it(sandbox, receiver, tmp_path):
+    config = tap_config(sandbox, tmp_path, webhook_spool_path=str(receiver.spool_path), organization_ids=[US_ORG])
+    run_tap(config)
+    assert not sandbox.api_calls("/settings/workflowlogs")  # empty spool: no webhooks in use, no call spent
+    receiver.post({"invoice": {"invoice_id": "1", "last_modified_time": "2026-01-02T03:04:05+0000"}},
+                  f"?organization_id={US_ORG}")
+    result = run_tap({**config, "webhook_history_path": "/settings/nonexistent"})
+    assert sandbox.api_calls("/settings/nonexistent")
+    assert result.records("invoices")  # the poll itself went on
