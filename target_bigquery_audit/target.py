@@ -147,9 +147,8 @@ class TargetBigQueryAudit(Target):
             with self._quick_if_degraded():
                 present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
                 views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present)
-                missing = [n for n in views if self.writer.get_table(prefix + n) is None]
-                for name, sql in views.items():
-                    if self.views_outdated or missing:
+                if self.views_outdated or any(self.writer.get_table(prefix + n) is None for n in views):
+                    for sql in views.values():
                         self.writer.run_ddl(sql)
         except Exception as exc:  # noqa: BLE001
             self.logger.warning("Finance views not refreshed: %s", exc)

@@ -43,7 +43,7 @@ def _document(body: dict) -> tuple[str, str, dict]:
     if len(wrapped) == 1:
         key, doc = wrapped[0]
         return (*ENTITIES[key], doc)
-    for key, (entity, id_field) in ENTITIES.items():
+    for entity, id_field in ENTITIES.values():
         if id_field in body and id_field != "payment_id":
             return entity, id_field, body
     if "payment_id" in body:

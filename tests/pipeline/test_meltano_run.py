@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
-
-from local_services.meltano_runner import ensure_plugins, meltano, meltano_env
+from local_services.meltano_runner import meltano
 from tests.helpers import query
 
 US_ORGS, EU_ORG = ("60001000001", "60001000002"), "20001000001"
@@ -17,24 +15,6 @@ TABLES = {"invoices": ("invoices", "invoice_id", "total"), "bills": ("bills", "b
           "purchase_orders": ("purchaseorders", "purchaseorder_id", "total"),
           "customer_payments": ("customerpayments", "payment_id", "amount"),
           "vendor_payments": ("vendorpayments", "payment_id", "amount")}
-
-
-@pytest.fixture(scope="module")
-def plugins(bigquery_emulator):
-    env = meltano_env({"base_url": "http://127.0.0.1:1", "client_secret": "", "refresh_tokens": {"us": "", "eu": ""}},
-                      bigquery_emulator.rest_url)
-    ensure_plugins(env)
-
-
-@pytest.fixture
-def env(plugins, sandbox, bigquery_emulator, dataset, tmp_path):
-    return meltano_env(sandbox.info(), bigquery_emulator.rest_url,
-                       MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
-                       TARGET_BIGQUERY_AUDIT_PROJECT=bigquery_emulator.project, TARGET_BIGQUERY_AUDIT_DATASET=dataset,
-                       TARGET_BIGQUERY_AUDIT_RETRY_QUEUE_DIR=str(tmp_path / "retry-queue"),
-                       TAP_ZOHOBOOKS_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
-                       TAP_ZOHOBOOKS__EU_TOKEN_CACHE_DIR=str(tmp_path / "tokens"),
-                       TARGET_JSONL_DESTINATION_PATH=str(tmp_path / "jsonl"))
 
 
 def current(bq, dataset, table, key, amount):

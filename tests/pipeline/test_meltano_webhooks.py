@@ -14,7 +14,6 @@ import requests
 from local_services.bigquery_emulator import free_port
 from local_services.meltano_runner import MELTANO, ROOT, meltano
 from tests.helpers import query
-from tests.pipeline.test_meltano_run import env, plugins  # noqa: F401  (fixtures)
 from tests.webhooks.conftest import SECRET, US_ORG
 
 
