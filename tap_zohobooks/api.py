@@ -75,6 +75,13 @@ class ZohoBooksAPI:
         self.quota_remaining: dict[str, int] = {}
         self.exhausted: QuotaExhausted | None = None
         self._metrics_logger = metrics.get_metrics_logger()
+        self._attempt_with_backoff = backoff.on_exception(
+            backoff.expo, RetriableZohoError, max_tries=self.max_tries, factor=self.backoff_factor,
+            max_value=60, jitter=backoff.full_jitter,
+            on_backoff=lambda d: self.logger.warning("Retrying %s after %s (try %d)", d["args"][0], d["exception"],
+                                                     d["tries"]),
+            on_giveup=lambda d: self.logger.error("Giving up on %s after %d tries", d["args"][0], d["tries"]),
+        )(self._attempt)
 
     @property
     def books_url(self) -> str:
@@ -120,14 +127,8 @@ class ZohoBooksAPI:
                     time.sleep(pause)
 
     def _with_backoff(self, path: str, org_id: str | None, query: dict, stream: str) -> dict:
-        call = backoff.on_exception(
-            backoff.expo, RetriableZohoError, max_tries=self.max_tries, factor=self.backoff_factor,
-            max_value=60, jitter=backoff.full_jitter,
-            on_backoff=lambda d: self.logger.warning("Retrying %s after %s (try %d)", path, d["exception"], d["tries"]),
-            on_giveup=lambda d: self.logger.error("Giving up on %s after %d tries", path, d["tries"]),
-        )(self._attempt)
         try:
-            return call(path, org_id, query, stream)
+            return self._attempt_with_backoff(path, org_id, query, stream)
         except RetriableZohoError as exc:
             raise ZohoAPIError(f"Zoho Books kept failing for {path} after {self.max_tries} tries: {exc}") from None
 

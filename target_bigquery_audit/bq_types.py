@@ -117,6 +117,12 @@ def to_json_text(value: Any) -> str:
     return simplejson.dumps(value, use_decimal=True, default=_default, ensure_ascii=False)
 
 
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, exact decimals: the same payload always gives the same text (and hash)."""
+    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), default=_default,
+                            ensure_ascii=False)
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()

@@ -12,12 +12,12 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-import simplejson
 from google.cloud.bigquery import SchemaField
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from .bq_types import Column, ValueRejected, column_name, compile_column, schema_fields, to_bigquery, to_json_text
+from .bq_types import (Column, ValueRejected, canonical_json, column_name, compile_column, schema_fields,
+                       to_bigquery, to_json_text)
 from .validation import FastValidator
 from .schema_evolution import evolve, fall_back_to_json
 from .views import current_view_sql
@@ -43,12 +43,6 @@ CLUSTERABLE = {"STRING", "INT64", "INTEGER", "NUMERIC", "BIGNUMERIC", "DATE", "T
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, exact decimals: the same payload always hashes the same."""
-    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), default=str,
-                            ensure_ascii=False)
 
 
 class BigQueryAuditSink(BatchSink):
@@ -125,7 +119,8 @@ class BigQueryAuditSink(BatchSink):
             record[REJECTED] = f"does not match the stream schema: {getattr(exc, 'error_message', exc)}"
         return record
 
-    def event_id(self, record: dict) -> str:
+    def event_id(self, record: dict, payload_text: str | None = None) -> str:
+        """The record's event id: the tap's, or derived (see the module docstring)."""
         if record.get("_source_event_id"):
             return str(record["_source_event_id"])
         rk = self.audit_target.replication_keys.get(self.stream_name)
@@ -133,7 +128,7 @@ class BigQueryAuditSink(BatchSink):
         if rk and record.get(rk) is not None and self.key_properties:
             parts.append(to_json_text(record[rk]))
         else:
-            parts.append(sha256_text(canonical_json(self._payload(record))))
+            parts.append(sha256_text(payload_text if payload_text is not None else canonical_json(self._payload(record))))
         return sha256_text("|".join(parts))
 
     @staticmethod
@@ -150,8 +145,8 @@ class BigQueryAuditSink(BatchSink):
         return sha256_text(f"{self.table}|{event_id}")
 
     def build_row(self, record: dict) -> dict:
-        event_id = self.event_id(record)
-        payload = self._payload(record)
+        payload_text = canonical_json(self._payload(record))  # serialised once: hash, event id and _raw
+        event_id = self.event_id(record, payload_text)
         operation = self._operation(record)
         arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)
         row = {column.name: to_bigquery(record[prop], column, f"{self.stream_name}.{prop}")
@@ -163,9 +158,9 @@ class BigQueryAuditSink(BatchSink):
             "_row_id": row_id,
             "_source": record.get("_source") or self.config.get("default_source", "poll"),
             "_run_id": self.audit_target.run_id,
-            "_payload_sha256": sha256_text(canonical_json(payload)),
+            "_payload_sha256": sha256_text(payload_text),
             "_operation": operation,
-            "_raw": to_json_text(payload),
+            "_raw": payload_text,
         })
         return {"insertId": row_id, "json": row}
 

@@ -15,7 +15,7 @@ import requests
 from local_services.bigquery_emulator import free_port
 from tap_zohobooks.events import event_id
 from tap_zohobooks.webhooks.spool import Spool
-from tests.webhooks.conftest import OLD_SECRET, SECRET, US_ORG
+from tests.webhooks.conftest import OLD_SECRET, SECRET, US_ORG, RunningReceiver
 
 
 def invoice(doc_id: str, lmt: str = "2026-01-02T03:04:05-0800", **extra) -> dict:
@@ -99,8 +99,6 @@ def test_killing_the_receiver_after_it_replied_loses_nothing(tmp_path):
                     break
             except requests.RequestException:
                 time.sleep(0.05)
-        from tests.webhooks.conftest import RunningReceiver
-
         client = RunningReceiver(url, None, {}, tmp_path / "spool.db")
         acknowledged = [client.post(invoice(str(i)), f"?organization_id={US_ORG}").json()["event_id"]
                         for i in range(50)]
