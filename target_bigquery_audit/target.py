@@ -144,12 +144,11 @@ class TargetBigQueryAudit(Target):
             return
         prefix = self.config.get("table_prefix", "")
         try:
-            with self._quick_if_degraded():
-                present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
-                views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present)
-                if self.views_outdated or any(self.writer.get_table(prefix + n) is None for n in views):
-                    for sql in views.values():
-                        self.writer.run_ddl(sql)
+            present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
+            views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present)
+            if self.views_outdated or any(self.writer.get_table(prefix + n) is None for n in views):
+                for sql in views.values():
+                    self.writer.run_ddl(sql)
         except Exception as exc:  # noqa: BLE001
             self.logger.warning("Finance views not refreshed: %s", exc)
 
@@ -194,11 +193,14 @@ class TargetBigQueryAudit(Target):
         self._degraded = False
         return True
 
-    def _send_or_queue(self, stream: str, table: str, rows: list[dict]) -> None:
+    def _send_or_queue(self, stream: str, table: str, rows: list[dict], flush_queue_first: bool = True) -> None:
+        """Send rows, or keep them in the retry queue. Older queued batches go first, except when
+        called from inside a delivery (dead letters of refused rows), which must not re-enter the
+        queue that is being sent."""
         if not rows:
             return
         try:
-            if not self._flush_queue():
+            if flush_queue_first and not self._flush_queue():
                 raise BigQueryUnavailable("the retry queue could not be emptied")
             with self._quick_if_degraded():
                 self._insert(stream, table, rows)
@@ -225,7 +227,8 @@ class TargetBigQueryAudit(Target):
         for _, reason in refused:
             self.logger.warning("BigQuery refused a row of %s: %s", table, reason)
         self._send_or_queue(stream, self.dead_letters.table,
-                            [self.dead_letters.from_refused(stream, table, row, reason) for row, reason in refused])
+                            [self.dead_letters.from_refused(stream, table, row, reason) for row, reason in refused],
+                            flush_queue_first=False)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()  # drains every sink and passes the last STATE on

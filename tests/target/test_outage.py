@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from local_services.bigquery_emulator import BigQueryEmulator
+from target_bigquery_audit.retry_queue import RetryQueue
 from tests.helpers import query, run_target, target_config
 from tests.target import singer
 from tests.target.singer import INVOICE_SCHEMA, invoice
@@ -46,3 +47,19 @@ def test_outage_mid_run_loses_nothing(own_emulator, tmp_path):
     assert {r["invoice_id"] for r in rows} == {f"{i:03d}" for i in range(1, 42)}
     assert len(query(client, "SELECT * FROM `books.invoices_current`")) == 41
     assert list(queue.glob("*.json")) == []
+
+
+def test_a_queued_batch_with_a_refused_row_is_dead_lettered_on_resend(bigquery_emulator, bq, dataset, tmp_path):
+    config = target_config(bigquery_emulator, dataset, tmp_path)
+    lines = [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"]), singer.record("invoices", invoice("001", 1))]
+    run_target(config, lines)  # tables exist
+    # A batch queued during an outage, one of whose rows BigQuery refuses when it is finally sent.
+    RetryQueue(tmp_path / "retry-queue").put("invoices", [
+        {"insertId": "queued-ok", "json": {"invoice_id": "002", "organization_id": "org1", "_row_id": "queued-ok"}},
+        {"insertId": "queued-bad", "json": {"invoice_id": "003", "no_such_column": "x", "_row_id": "queued-bad"}}])
+    run_target(config, [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"])])
+    ids = {r["invoice_id"] for r in query(bq, f"SELECT invoice_id FROM `{dataset}.invoices`")}
+    assert ids == {"001", "002"}
+    dead = query(bq, f"SELECT row_id, reason FROM `{dataset}._dead_letter`")
+    assert [d["row_id"] for d in dead] == ["queued-bad"] and "no such field" in dead[0]["reason"]
+    assert list((tmp_path / "retry-queue").glob("*.json")) == []
