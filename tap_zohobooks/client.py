@@ -138,7 +138,7 @@ class ZohoDocumentStream(Stream):
                 version = f"{org_id}/{row[self.id_field]}@{utc_text(changed)}"
                 if version in recent:
                     continue  # emitted before (earlier page, duplicate row, or a previous run)
-                record = self._record(org_id, row)
+                record = self._record(org_id, row, changed)
                 recent.add(version, changed)
                 if record is not None:
                     yield record
@@ -149,9 +149,9 @@ class ZohoDocumentStream(Stream):
             else:
                 page += 1
 
-    def _record(self, org_id: str, row: dict) -> dict | None:
+    def _record(self, org_id: str, row: dict, changed: dt.datetime) -> dict | None:
         self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
-        spooled = self._spooled_version(org_id, row)
+        spooled = self._spooled_version(org_id, row, changed)
         if spooled is not None:  # the webhook already brought this version: no detail call
             return self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
                                   arrival=spooled.received_at)
@@ -166,12 +166,11 @@ class ZohoDocumentStream(Stream):
             doc = body[self.detail_key]
         return self.to_record(org_id, doc, source="poll")
 
-    def _spooled_version(self, org_id: str, row: dict):
+    def _spooled_version(self, org_id: str, row: dict, changed: dt.datetime):
         spool = self._tap.spool  # type: ignore[attr-defined]
         if spool is None:
             return None
-        changed = utc_text(parse_instant(row.get("last_modified_time") or row["created_time"]))
-        return spool.latest_version(org_id, self.event_entity, str(row[self.id_field]), changed)
+        return spool.latest_version(org_id, self.event_entity, str(row[self.id_field]), utc_text(changed))
 
     def to_record(self, org_id: str, doc: dict, source: str, operation: str = "upsert", *,
                   event: str | None = None, arrival: str | None = None) -> dict:

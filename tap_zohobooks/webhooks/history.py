@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from singer_sdk.streams import Stream
 
-from ..api import DocumentNotFound, ZohoAPIError
+from ..api import DocumentNotFound, QuotaExhausted, ZohoAPIError
 from ..client import load_schema
 from ..conform import conform
 from ..events import event_id, parse_instant, utc_text
@@ -52,7 +52,14 @@ class WebhookHistoryStream(Stream):
         if polling and (tap.spool is None or tap.spool.count() == 0):
             return  # no webhook has ever arrived: nothing to reconcile, no call spent
         org_id = context["organization_id"]
-        start, end = self._window(self.get_context_state(context))
+        try:
+            yield from self._logs(org_id, polling)
+        except QuotaExhausted as exc:  # stop cleanly; the overlap window makes the next run redo the rest
+            self.logger.warning("Stopping webhook_history for organization %s: %s", org_id, exc)
+
+    def _logs(self, org_id: str, polling: bool) -> Iterable[dict[str, Any]]:
+        tap, cfg = self._tap, self.config
+        start, end = self._window(self.get_context_state({"organization_id": org_id}))
         page = 1
         while True:
             try:

@@ -43,3 +43,16 @@ def test_polls_read_the_history_only_when_webhooks_arrive_and_never_fail_on_it(s
     result = run_tap({**config, "webhook_history_path": "/settings/nonexistent"})
     assert sandbox.api_calls("/settings/nonexistent")
     assert result.records("invoices")  # the poll itself went on
+
+
+def test_the_daily_quota_stops_the_history_cleanly(sandbox, receiver, tmp_path, caplog):
+    sandbox.hub.register(US_ORG, "invoices", f"{receiver.url}/hook?organization_id={US_ORG}", SECRET)
+    sandbox.hub.arm_fault("drop", 3)
+    for _ in range(3):
+        sandbox.store.create(US_ORG, "invoices", {})
+    sandbox.hub.wait_idle()
+    sandbox.faults.arm("limit_45", count=1, path_contains="/invoices/")  # the first backfill hits the quota
+    result = run_tap(tap_config(sandbox, tmp_path, mode="history", webhook_spool_path=str(receiver.spool_path),
+                                organization_ids=[US_ORG]))
+    assert "daily API quota" in caplog.text
+    assert result.records("invoices") == []  # stopped, not crashed; the next run backfills them
