@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import simplejson
 
 from ..events import event_id, parse_instant, utc_text
-from .spool import SpooledEvent
+from .spool import SpooledEvent, stored_time
 
 # payload key or event prefix → (entity, id field)
 ENTITIES = {
@@ -86,6 +86,6 @@ def parse_delivery(raw: bytes, query: dict[str, str], received_at: dt.datetime, 
                              "or set webhook_organization_id")
     return SpooledEvent(
         event_id=event_id(org, entity, str(doc_id), version, operation),
-        received_at=received_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
+        received_at=stored_time(received_at.isoformat()),
         organization_id=org, entity=entity, event_type=event_type, operation=operation,
         document_id=str(doc_id), last_modified_time=version, payload=doc)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import simplejson
 
+from ..events import parse_instant
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,6 +35,11 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_document ON events (organization_id, entity, document_id, last_modified_time);
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
 """
+
+
+def stored_time(text: str) -> str:
+    """An instant in the one text form `received_at` is stored in, so strings compare as instants."""
+    return parse_instant(str(text)).isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -117,13 +124,14 @@ class Spool:
 
     def select(self, received_from: str | None = None, received_to: str | None = None,
                entity: str | None = None, event_ids: list[str] | None = None) -> list[SpooledEvent]:
+        """Events by receipt time range [from, to) in any ISO form, entity and/or event ids."""
         where, params = ["1 = 1"], []
         if received_from:
             where.append("received_at >= ?")
-            params.append(received_from)
+            params.append(stored_time(received_from))
         if received_to:
             where.append("received_at < ?")
-            params.append(received_to)
+            params.append(stored_time(received_to))
         if entity:
             where.append("entity = ?")
             params.append(entity)
