@@ -8,6 +8,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from .api import ZohoBooksAPI
+from .client import ZohoDocumentStream
 from .regions import REGIONS
 from .streams import DOCUMENT_STREAMS
 from .webhooks.history import WebhookHistoryStream
@@ -105,7 +106,7 @@ class TapZohoBooks(Tap):
 
     @property
     def entity_streams(self) -> dict:
-        return {s.event_entity: s for s in self.streams.values() if hasattr(s, "event_entity")}
+        return {s.event_entity: s for s in self.streams.values() if isinstance(s, ZohoDocumentStream)}
 
     def discover_streams(self) -> list:
         return [stream_class(self) for stream_class in DOCUMENT_STREAMS] + [WebhookHistoryStream(self)]

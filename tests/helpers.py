@@ -98,11 +98,17 @@ def run_target(config: dict, lines) -> list[dict]:
     return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
 
 
+def grant(sandbox: ZohoSandbox, dc: str, refresh_token: str | None = None,
+          secret: str = SANDBOX_CLIENT_SECRET) -> requests.Response:
+    """A refresh-token grant at a data center's accounts server of the sandbox."""
+    return requests.post(f"{sandbox.accounts_url(dc)}/oauth/v2/token", data={
+        "grant_type": "refresh_token", "client_id": SANDBOX_CLIENT_ID, "client_secret": secret,
+        "refresh_token": refresh_token or sandbox_refresh_token(dc)}, timeout=10)
+
+
 def token(sandbox: ZohoSandbox, dc: str = "us") -> tuple[str, str]:
     """(access token, api_domain) minted straight from the sandbox's accounts server."""
-    body = requests.post(f"{sandbox.accounts_url(dc)}/oauth/v2/token", data={
-        "grant_type": "refresh_token", "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET,
-        "refresh_token": sandbox_refresh_token(dc)}, timeout=10).json()
+    body = grant(sandbox, dc).json()
     return body["access_token"], body["api_domain"]
 
 

@@ -28,9 +28,8 @@ STATE_KEY = "webhook_spool"
 
 
 def _streams(tap: TapZohoBooks) -> dict:
-    from ..client import ZohoDocumentStream
-
-    streams = {s.event_entity: s for s in tap.streams.values() if isinstance(s, ZohoDocumentStream) and s.selected}
+    """The selected document streams by entity, their SCHEMA messages written."""
+    streams = {entity: s for entity, s in tap.entity_streams.items() if s.selected}
     for stream in streams.values():
         stream._write_schema_message()
     return streams

@@ -14,7 +14,7 @@ import requests
 from local_services.bigquery_emulator import free_port
 from local_services.meltano_runner import MELTANO, ROOT, meltano
 from tests.helpers import query
-from tests.webhooks.conftest import SECRET, US_ORG
+from tests.webhooks.conftest import SECRET, US_ORG, hook_up
 
 
 def wait_healthy(url: str, proc: subprocess.Popen) -> None:
@@ -38,7 +38,7 @@ def test_receiver_command_then_live_and_polling_pipelines_side_by_side(env, sand
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, receiver)
-        sandbox.hub.register(US_ORG, "invoices", f"{url}/zoho?organization_id={US_ORG}&event=${{event_type}}", SECRET)
+        hook_up(sandbox, url)
         created = [sandbox.store.create(US_ORG, "invoices", {})["invoice_id"] for _ in range(5)]
         sandbox.hub.wait_idle()
         assert [d["status"] for d in sandbox.hub.deliveries] == [200] * 5

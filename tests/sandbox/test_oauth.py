@@ -6,14 +6,8 @@ import time
 
 import requests
 
-from local_services.zoho_sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sandbox_refresh_token
-from tests.helpers import token
-
-
-def grant(sandbox, dc: str, refresh_token: str | None = None, secret: str = SANDBOX_CLIENT_SECRET):
-    return requests.post(f"{sandbox.accounts_url(dc)}/oauth/v2/token", data={
-        "grant_type": "refresh_token", "client_id": SANDBOX_CLIENT_ID, "client_secret": secret,
-        "refresh_token": refresh_token or sandbox_refresh_token(dc)}, timeout=10)
+from local_services.zoho_sandbox import sandbox_refresh_token
+from tests.helpers import grant, token
 
 
 def test_refresh_grant_returns_zoho_token_response(sandbox):

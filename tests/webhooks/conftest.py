@@ -37,6 +37,11 @@ class RunningReceiver:
         return requests.post(f"{self.url}/webhooks/zoho{query}", data=body, headers=sent, timeout=10)
 
 
+def hook_up(sandbox, base_url: str, entity: str = "invoices") -> None:
+    """Register a sandbox webhook the way docs/webhooks.md tells users to: organization and event in the URL."""
+    sandbox.hub.register(US_ORG, entity, f"{base_url}/hook?organization_id={US_ORG}&event=${{event_type}}", SECRET)
+
+
 def start_receiver(config: dict) -> tuple[uvicorn.Server, threading.Thread, WebhookReceiver, str]:
     app = build_receiver(config)
     port = free_port()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from tests.helpers import run_tap, tap_config
-from tests.webhooks.conftest import SECRET, US_ORG
+from tests.webhooks.conftest import SECRET, US_ORG, hook_up
 
 
 def test_history_backfills_exactly_the_missed_deliveries(sandbox, receiver, tmp_path):
-    sandbox.hub.register(US_ORG, "invoices", f"{receiver.url}/hook?organization_id={US_ORG}&event=${{event_type}}",
-                         SECRET)
+    hook_up(sandbox, receiver.url)
     sandbox.hub.arm_fault("drop", 2)  # never sent, logged as failures
     sandbox.hub.arm_fault("fail", 1)  # sent and spooled, but Zoho logged a failure (the reply was lost)
     ids = [sandbox.store.create(US_ORG, "invoices", {})["invoice_id"] for _ in range(6)]

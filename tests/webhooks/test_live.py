@@ -8,14 +8,13 @@ import pytest
 
 from local_services.bigquery_emulator import BigQueryEmulator
 from tests.helpers import query, run_tap, run_target, tap_config, target_config
-from tests.webhooks.conftest import SECRET, US_ORG
+from tests.webhooks.conftest import US_ORG, hook_up
 
 
 @pytest.fixture
 def hooked(sandbox, receiver):
     for entity in ("invoices", "bills"):
-        sandbox.hub.register(US_ORG, entity, f"{receiver.url}/hook?organization_id={US_ORG}&event=${{event_type}}",
-                             SECRET)
+        hook_up(sandbox, receiver.url, entity)
     return sandbox
 
 

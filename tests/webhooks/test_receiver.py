@@ -15,7 +15,7 @@ import requests
 from local_services.bigquery_emulator import free_port
 from tap_zohobooks.events import event_id
 from tap_zohobooks.webhooks.spool import Spool
-from tests.webhooks.conftest import OLD_SECRET, SECRET, US_ORG, RunningReceiver
+from tests.webhooks.conftest import OLD_SECRET, SECRET, US_ORG, RunningReceiver, hook_up
 
 
 def invoice(doc_id: str, lmt: str = "2026-01-02T03:04:05-0800", **extra) -> dict:
@@ -37,7 +37,7 @@ def test_a_signed_delivery_is_stored_once(receiver):
 
 
 def test_deliveries_from_the_sandbox_are_verified_and_spooled(receiver, sandbox):
-    sandbox.hub.register(US_ORG, "invoices", f"{receiver.url}/hook?organization_id={US_ORG}&event=${{event_type}}", SECRET)
+    hook_up(sandbox, receiver.url)
     created = sandbox.store.create(US_ORG, "invoices", {})
     sandbox.store.update(US_ORG, "invoices", created["invoice_id"], {"reference_number": "R-9"})
     sandbox.hub.wait_idle()
