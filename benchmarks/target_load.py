@@ -59,7 +59,7 @@ def main() -> None:
         out.write(json.dumps({"type": "STATE", "value": {"done": True}}) + "\n")
     with BigQueryEmulator(work / "bq") as emulator:
         config = work / "target.json"
-        config.write_text(json.dumps({"project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url,
+        config.write_text(json.dumps({"project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "emulator": True,
                                       "retry_queue_dir": str(work / "queue")}))
         started = time.perf_counter()
         with open(feed) as stdin:

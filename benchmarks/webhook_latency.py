@@ -71,7 +71,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/zoho"
     with BigQueryEmulator(work / "bq") as emulator:
         (work / "target.json").write_text(json.dumps({
-            "project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url,
+            "project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "emulator": True,
             "retry_queue_dir": str(work / "queue"), "finance_views": False}))
         pipeline = subprocess.Popen(
             f"{BIN / 'tap-zohobooks'} --config {work / 'tap.json'} | {BIN / 'target-bigquery-audit'} "

@@ -153,8 +153,10 @@ class ZohoDocumentStream(Stream):
         self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
         spooled = self._spooled_version(org_id, row, changed)
         if spooled is not None:  # the webhook already brought this version: no detail call
-            return self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
-                                  arrival=spooled.received_at)
+            record = self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
+                                    arrival=spooled.received_at)
+            self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
+            return record
         doc = row
         if self.config.get("fetch_details", True):
             try:
@@ -164,7 +166,18 @@ class ZohoDocumentStream(Stream):
                                  self.event_entity, row[self.id_field])
                 return None
             doc = body[self.detail_key]
-        return self.to_record(org_id, doc, source="poll")
+        record = self.to_record(org_id, doc, source="poll")
+        self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
+        return record
+
+    def record_event(self, record: dict, version: str, event_type: str, source: str, key: str,
+                     details: dict | None = None) -> None:
+        """A document_events row for one observation of the version `record` (see document_events.py)."""
+        self._tap.events.record(  # type: ignore[attr-defined]
+            key=key, organization_id=record["organization_id"], entity=self.event_entity,
+            document_id=str(record[self.id_field]), event_type=event_type, source=source,
+            operation=record["_operation"], version=version, version_event_id=record["_source_event_id"],
+            last_modified_time=record.get("last_modified_time"), arrival=record["_arrival_ts"], details=details)
 
     def _spooled_version(self, org_id: str, row: dict, changed: dt.datetime):
         spool = self._tap.spool  # type: ignore[attr-defined]

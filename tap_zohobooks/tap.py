@@ -9,6 +9,7 @@ from singer_sdk import typing as th
 
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
+from .document_events import STREAM_NAME as EVENTS_STREAM, DocumentEventsStream, EventRecorder
 from .regions import REGIONS
 from .streams import DOCUMENT_STREAMS
 from .webhooks.history import WebhookHistoryStream
@@ -104,12 +105,18 @@ class TapZohoBooks(Tap):
     def backfilled(self) -> set[tuple[str, str, str]]:
         return set()
 
+    @cached_property
+    def events(self) -> EventRecorder:
+        """Records every event of a document (document_events stream)."""
+        return EventRecorder(self, self.streams[EVENTS_STREAM])
+
     @property
     def entity_streams(self) -> dict:
         return {s.event_entity: s for s in self.streams.values() if isinstance(s, ZohoDocumentStream)}
 
     def discover_streams(self) -> list:
-        return [stream_class(self) for stream_class in DOCUMENT_STREAMS] + [WebhookHistoryStream(self)]
+        return ([stream_class(self) for stream_class in DOCUMENT_STREAMS]
+                + [WebhookHistoryStream(self), DocumentEventsStream(self)])
 
     def sync_all(self) -> None:
         mode = self.config.get("mode", "poll")

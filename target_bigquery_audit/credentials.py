@@ -1,5 +1,6 @@
 """BigQuery credentials: a service account (file path or inline JSON), application default
-credentials, or anonymous ones for the local emulator.
+credentials, or anonymous ones for the local emulator (only when the `emulator` setting says so:
+an endpoint override alone never turns authentication off).
 
 The service account's JWT is signed locally (google-auth) and exchanged for an access token, which is
 kept in memory and renewed `token_refresh_margin_seconds` (default 300) before it expires. The renewal
@@ -106,8 +107,8 @@ def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credential
             raise CredentialsError(f"{source} is not a usable service account key ({type(exc).__name__}): "
                                    "download a JSON key for the service account (see README)") from None
         return ProactiveCredentials(inner, margin, logger)
-    if config.get("api_endpoint"):
-        return gcreds.AnonymousCredentials()  # the local emulator takes any caller
+    if config.get("emulator"):
+        return gcreds.AnonymousCredentials()  # only ever for the local emulator, chosen explicitly
     try:
         inner, _ = google.auth.default(scopes=SCOPES)
     except google.auth.exceptions.DefaultCredentialsError:

@@ -48,7 +48,10 @@ class TargetBigQueryAudit(Target):
         th.Property("credentials_json", th.StringType, secret=True,
                     description="A service account JSON key, inline."),
         th.Property("api_endpoint", th.StringType,
-                    description="BigQuery API base URL override, e.g. a local emulator (http://127.0.0.1:9050)."),
+                    description="BigQuery API base URL override (a private endpoint, or the local emulator's URL)."),
+        th.Property("emulator", th.BooleanType, default=False,
+                    description="Talk to a local BigQuery emulator (tests, the demo): anonymous credentials and "
+                                "plain HTTP. Never set it for real BigQuery."),
         th.Property("numeric_type", th.StringType(allowed_values=["NUMERIC", "BIGNUMERIC"]), default="NUMERIC",
                     description="Column type of JSON numbers. Values that do not fit go to the dead-letter table."),
         th.Property("table_prefix", th.StringType, default="", description="Prefix of every table name."),

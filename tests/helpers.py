@@ -42,6 +42,7 @@ def target_config(emulator, dataset: str, tmp_path: Path, **overrides) -> dict:
         "project": emulator.project,
         "dataset": dataset,
         "api_endpoint": emulator.rest_url,
+        "emulator": True,
         "retry_queue_dir": str(tmp_path / "retry-queue"),
         "max_retries": 2,
         "retry_backoff_max_seconds": 0.2,
@@ -61,8 +62,12 @@ class SyncResult:
         self.messages = [json.loads(line, parse_float=Decimal) for line in self.lines if line.strip()]
 
     def records(self, stream: str | None = None) -> list[dict]:
+        """Records of one stream, or of every stream but document_events (see events())."""
         return [m["record"] for m in self.messages
-                if m["type"] == "RECORD" and (stream is None or m["stream"] == stream)]
+                if m["type"] == "RECORD" and (m["stream"] == stream if stream else m["stream"] != "document_events")]
+
+    def events(self) -> list[dict]:
+        return self.records("document_events")
 
     @property
     def state(self) -> dict:

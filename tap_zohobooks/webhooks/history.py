@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from singer_sdk.streams import Stream
 
+from .. import emit
 from ..api import DocumentNotFound, QuotaExhausted, ZohoAPIError
 from ..client import load_schema
 from ..conform import conform
@@ -118,7 +119,7 @@ class WebhookHistoryStream(Stream):
             if not str(log.get("event", "")).endswith(".deleted"):
                 return False
             record = stream.to_record(org_id, self._tombstone(stream, doc_id, log), "history", "delete")
-        stream._write_record_message(record)
+        emit.write_record(tap, stream, record)
         self.logger.info("Backfilled %s %s of organization %s (webhook %s)", entity, doc_id, org_id,
                          log.get("status"))
         return True

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from singer_sdk import singerlib
 
+from .. import emit
+
 from .spool import SpooledEvent
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ def _streams(tap: TapZohoBooks) -> dict:
     """The selected document streams by entity, their SCHEMA messages written."""
     streams = {entity: s for entity, s in tap.entity_streams.items() if s.selected}
     for stream in streams.values():
-        stream._write_schema_message()
+        emit.write_schema(tap, stream)
     return streams
 
 
@@ -43,7 +45,7 @@ def _emit(tap: TapZohoBooks, streams: dict, events: Iterable[SpooledEvent], sour
             continue
         record = stream.to_record(event.organization_id, event.payload, source, event.operation,
                                   event=event.event_id, arrival=event.received_at)
-        stream._write_record_message(record)
+        emit.write_record(tap, stream, record)
         count += 1
     return count
 

@@ -115,7 +115,8 @@ def test_money_stays_exact_decimal_in_the_output(sandbox, config):
     cable = [r for r in result.records("invoices") if r["line_items"][0]["rate"] == Decimal("0.10")]
     assert cable
     assert str(cable[-1]["line_items"][0]["rate"]) == "0.10"
-    assert '"rate":0.10' in next(line for line in result.lines if cable[-1]["invoice_id"] in line)
+    assert '"rate":0.10' in next(line for line in result.lines
+                                 if '"stream":"invoices"' in line and cable[-1]["invoice_id"] in line)
     assert all(isinstance(r["total"], Decimal) for r in result.records("invoices"))
 
 
