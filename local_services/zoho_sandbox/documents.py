@@ -9,20 +9,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .entities import apply_line_totals, due_days, money, receivable_status, zoho_time
+from .document_fields import (
+    ZERO, bill_extras, complete, custom_field, invoice_extras, line_extras, payment_extras, purchaseorder_extras,
+)
+from .entities import BASE_AMOUNTS, apply_line_totals, due_days, money, receivable_status, zoho_time
 
 if TYPE_CHECKING:
     from .store import Org
 
 ADDRESS = {
-    "attention": "", "address": "", "street2": "", "city": "", "state": "", "zip": "",
-    "country": "", "fax": "", "phone": "",
+    "address_id": "", "attention": "", "address": "", "street2": "", "city": "", "state": "", "state_code": "",
+    "zip": "", "country": "", "fax": "", "phone": "",
 }
 
 
 def _address(contact: dict) -> dict:
-    return {**ADDRESS, "address": contact["street"], "city": contact["city"],
-            "zip": contact["zip"], "country": contact["country"]}
+    return {**ADDRESS, "address_id": contact.get("address_id", ""), "address": contact["street"],
+            "city": contact["city"], "zip": contact["zip"], "country": contact["country"]}
 
 
 def _lines(org: Org, raw_lines: list[dict], prefix: str) -> list[dict]:
@@ -42,8 +45,14 @@ def _lines(org: Org, raw_lines: list[dict], prefix: str) -> list[dict]:
             "discount": Decimal("0"),
             "tax_id": org.tax_id if org.tax_percent else "",
             "tags": [],
+            **line_extras(),
             **({"account_id": org.expense_account_id, "account_name": "Cost of Goods Sold"}
-               if prefix != "invoice" else {}),
+               if prefix != "invoice" else {"account_id": f"{org.id_prefix}9000000001", "account_name": "Sales",
+                                            "time_entry_ids": [], "expense_id": "", "salesorder_item_id": ""}),
+            **({"purchaseorder_item_id": "", "is_billable": False, "customer_id": "", "customer_name": "",
+                "invoice_id": "", "invoice_number": "", "reverse_charge_tax_id": ""} if prefix == "bill" else {}),
+            **({"quantity_billed": ZERO, "quantity_cancelled": ZERO, "salesorder_item_id": ""}
+               if prefix == "purchaseorder" else {}),
         })
     return lines
 
@@ -58,8 +67,7 @@ def _custom_fields(fields: dict) -> list[dict]:
     value = fields.get("cost_center")
     if not value:
         return []
-    return [{"customfield_id": "46000000012845", "index": 1, "label": "Cost Center",
-             "api_name": "cf_cost_center", "data_type": "string", "value": value}]
+    return [custom_field(1, "Cost Center", value)]
 
 
 def build_invoice(org: Org, fields: dict[str, Any], created: dt.datetime, today: dt.date) -> dict:
@@ -90,6 +98,8 @@ def build_invoice(org: Org, fields: dict[str, Any], created: dt.datetime, today:
         "created_time": zoho_time(created, org.tz), "last_modified_time": zoho_time(created, org.tz),
     }
     doc["invoice_url"] = f"https://books.zoho.com/portal/secure?CInvoiceID={doc['invoice_id']}"
+    doc["template_id"] = "460000000000111"
+    complete(doc, {**invoice_extras(doc, customer), **dict.fromkeys(BASE_AMOUNTS, ZERO)})
     apply_line_totals(doc, org.tax_name, org.tax_percent)
     doc["balance"] = doc["total"] if doc["status"] not in ("void", "draft") else Decimal("0")
     refresh_receivable(doc, today)
@@ -110,9 +120,14 @@ def build_bill(org: Org, fields: dict[str, Any], created: dt.datetime, today: dt
         "price_precision": 2, "line_items": _lines(org, fields.get("line_items") or [{}], "bill"),
         "payment_made": Decimal("0"), "payments": [], "purchaseorder_ids": [],
         "attachment_name": "", "has_attachment": False, "is_tds_applied": False,
-        "custom_fields": _custom_fields(fields), "notes": "",
+        "custom_fields": _custom_fields(fields), "notes": "", "billing_address": _address(vendor),
+        "payment_terms": vendor["payment_terms"], "payment_terms_label": f"Net {vendor['payment_terms']}",
+        "due_by_days": (dt.date.fromisoformat(due) - dt.date.fromisoformat(date)).days,
+        "due_in_days": str((dt.date.fromisoformat(due) - dt.date.fromisoformat(date)).days),
         "created_time": zoho_time(created, org.tz), "last_modified_time": zoho_time(created, org.tz),
     }
+    complete(doc, {**bill_extras(doc, vendor), **dict.fromkeys(
+        ("bcy_sub_total", "bcy_tax_total", "bcy_total", "bcy_adjustment"), ZERO)})
     apply_line_totals(doc, org.tax_name, org.tax_percent)
     doc["balance"] = doc["total"] if doc["status"] != "void" else Decimal("0")
     refresh_receivable(doc, today)
@@ -131,10 +146,13 @@ def build_purchaseorder(org: Org, fields: dict[str, Any], created: dt.datetime, 
         "delivery_date": fields.get("delivery_date")
         or (dt.date.fromisoformat(date) + dt.timedelta(days=14)).isoformat(),
         "line_items": _lines(org, fields.get("line_items") or [{}], "purchaseorder"),
-        "delivery_address": _address(org.address), "custom_fields": _custom_fields(fields),
-        "notes": "", "terms": "",
+        "delivery_address": {**_address(org.address), "email": "", "organization_address_id": "",
+                             "is_valid": True},
+        "billing_address": _address(org.address), "custom_fields": _custom_fields(fields),
+        "notes": "", "terms": "", "price_precision": 2, "sub_total": ZERO, "tax_total": ZERO,
         "created_time": zoho_time(created, org.tz), "last_modified_time": zoho_time(created, org.tz),
     }
+    complete(doc, purchaseorder_extras(doc, vendor))
     apply_line_totals(doc, org.tax_name, org.tax_percent)
     return doc
 
@@ -146,7 +164,7 @@ def build_payment(org: Org, entity: str, fields: dict[str, Any], created: dt.dat
                           "customer" if customer else "vendor")
     cur = _currency(org, contact)
     amount = money(fields["amount"])
-    applied = [dict(a) for a in fields.get("applied", [])]
+    applied = [_applied_row(org, entity, a) for a in fields.get("applied", [])]
     unused = money(amount - sum((a["amount_applied"] for a in applied), Decimal("0")))
     date = fields.get("date") or created.astimezone(org.tz).date().isoformat()
     doc: dict[str, Any] = {
@@ -172,7 +190,21 @@ def build_payment(org: Org, entity: str, fields: dict[str, Any], created: dt.dat
             "balance": unused, "paid_through_account_id": org.bank_account_id,
             "paid_through_account_name": "Business Checking", "bills": applied,
         })
+    complete(doc, payment_extras(doc, customer))
     return doc
+
+
+def _applied_row(org: Org, entity: str, row: dict) -> dict:
+    """One invoice (or bill) a payment is applied to, with the fields Zoho shows for it."""
+    key = "invoice" if entity == "customerpayments" else "bill"
+    target = org.docs["invoices" if key == "invoice" else "bills"].get(row.get(f"{key}_id", ""))
+    due = target.doc.get("due_date", "") if target else ""
+    extra = {f"{key}_payment_id": row.get(f"{key}_payment_id") or org.new_id(), "due_date": due,
+             "total": row.get(f"{key}_amount", ZERO), "balance": row.get("balance_amount", ZERO),
+             "tax_amount_withheld": ZERO, "price_precision": 2}
+    if key == "invoice":
+        extra["discount_amount"] = ZERO
+    return {**row, **extra}
 
 
 def refresh_receivable(doc: dict, today: dt.date) -> None:

@@ -48,8 +48,11 @@ def _contacts(org: Org, rng: random.Random, count: int, kind: str) -> list[dict]
     for i in range(count):
         city, zip_code, country = rng.choice(CITIES)
         currency = org.currency_code if not foreign or rng.random() < 0.75 else rng.choice(foreign)
-        contacts.append({"contact_id": org.new_id(), "contact_type": kind,
-                         "contact_name": f"{rng.choice(FIRST)} {rng.choice(LAST)} #{i + 1}",
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} #{i + 1}"
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())
+        contacts.append({"contact_id": org.new_id(), "contact_type": kind, "contact_name": name,
+                         "contact_person_id": org.new_id(), "address_id": org.new_id(),
+                         "email": f"accounts@{slug}.example.com",
                          "currency_code": currency, "payment_terms": rng.choice([15, 30, 30, 45]),
                          "street": f"{rng.randint(1, 999)} Market St", "city": city, "zip": zip_code,
                          "country": country})
