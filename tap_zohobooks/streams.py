@@ -1,8 +1,16 @@
-"""The five Books document streams (paths and keys from zoho-books-api.md §2.2)."""
+"""The five Books document streams (paths and keys of the Books v3 API), and the organizations stream."""
 
 from __future__ import annotations
 
-from .client import ZohoDocumentStream
+import datetime as dt
+from typing import Any, Iterable
+
+from singer_sdk.streams import Stream
+
+from .api import QuotaExhausted
+from .client import ZohoDocumentStream, load_schema
+from .conform import conform
+from .events import event_id, version_token
 
 
 class InvoicesStream(ZohoDocumentStream):
@@ -36,3 +44,41 @@ class VendorPaymentsStream(ZohoDocumentStream):
 
 
 DOCUMENT_STREAMS = [InvoicesStream, BillsStream, PurchaseOrdersStream, CustomerPaymentsStream, VendorPaymentsStream]
+
+
+class OrganizationsStream(Stream):
+    """The organizations the token can see (GET /organizations): names, base currencies, time zones.
+
+    A small full-table stream, so finance views can name each organization and its base currency.
+    An organization has no modification time; each version is identified by its content.
+    """
+
+    name = "organizations"
+    primary_keys = ["organization_id"]
+    replication_key = None
+
+    def __init__(self, tap) -> None:
+        super().__init__(tap, schema=load_schema(self.name))
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        if self.config.get("mode", "poll") != "poll":
+            return
+        wanted = set(self._tap.organization_ids)
+        arrival = dt.datetime.now(dt.timezone.utc).isoformat()
+        try:
+            orgs = self._tap.api.organizations()
+        except QuotaExhausted as exc:  # stop cleanly, as the document streams do
+            self.logger.warning("Skipping organizations: %s", exc)
+            return
+        for org in orgs:
+            org_id = str(org["organization_id"])
+            if org_id not in wanted:
+                continue
+            record = {k: conform(org[k], sub) for k, sub in self.schema["properties"].items()
+                      if k in org and not k.startswith("_")}
+            record.update({
+                "organization_id": org_id,
+                "_source_event_id": event_id(org_id, "organization", org_id, version_token(org), "upsert"),
+                "_source": "poll", "_operation": "upsert", "_arrival_ts": arrival, "_raw": org,
+            })
+            yield record

@@ -11,7 +11,7 @@ from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
 from .document_events import STREAM_NAME as EVENTS_STREAM, DocumentEventsStream, EventRecorder
 from .regions import REGIONS
-from .streams import DOCUMENT_STREAMS
+from .streams import DOCUMENT_STREAMS, OrganizationsStream
 from .webhooks.history import WebhookHistoryStream
 from .webhooks.live import run_live, run_replay
 from .webhooks.settings import WEBHOOK_SETTINGS
@@ -116,7 +116,7 @@ class TapZohoBooks(Tap):
 
     def discover_streams(self) -> list:
         return ([stream_class(self) for stream_class in DOCUMENT_STREAMS]
-                + [WebhookHistoryStream(self), DocumentEventsStream(self)])
+                + [OrganizationsStream(self), WebhookHistoryStream(self), DocumentEventsStream(self)])
 
     def sync_all(self) -> None:
         mode = self.config.get("mode", "poll")

@@ -30,7 +30,7 @@ from .sinks import BigQueryAuditSink
 from .writer import BigQueryUnavailable, BigQueryWriter
 
 
-ZOHO_TABLES = ("invoices", "bills", "purchase_orders", "customer_payments", "vendor_payments")
+ZOHO_TABLES = ("invoices", "bills", "purchase_orders", "customer_payments", "vendor_payments", "organizations")
 
 
 class TargetBigQueryAudit(Target):
@@ -147,8 +147,9 @@ class TargetBigQueryAudit(Target):
             return
         prefix = self.config.get("table_prefix", "")
         try:
-            present = {name for name in ZOHO_TABLES if self.writer.get_table(f"{prefix}{name}") is not None}
-            views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", present)
+            tables = {name: self.writer.get_table(f"{prefix}{name}") for name in ZOHO_TABLES}
+            columns = {name: {f.name for f in t.schema} for name, t in tables.items() if t is not None}
+            views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", columns)
             if self.views_outdated or any(self.writer.get_table(prefix + n) is None for n in views):
                 for sql in views.values():
                     self.writer.run_ddl(sql)
