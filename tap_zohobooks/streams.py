@@ -50,7 +50,8 @@ class OrganizationsStream(Stream):
     """The organizations the token can see (GET /organizations): names, base currencies, time zones.
 
     A small full-table stream, so finance views can name each organization and its base currency.
-    An organization has no modification time; each version is identified by its content.
+    An organization has no modification time; each version is identified by its content, and a
+    version already emitted (its id is kept in state) is not emitted again.
     """
 
     name = "organizations"
@@ -74,11 +75,16 @@ class OrganizationsStream(Stream):
             org_id = str(org["organization_id"])
             if org_id not in wanted:
                 continue
+            emitted = self.get_context_state(None).setdefault("emitted_versions", {})
+            source_event_id = event_id(org_id, "organization", org_id, version_token(org), "upsert")
+            if emitted.get(org_id) == source_event_id:
+                continue
+            emitted[org_id] = source_event_id
             record = {k: conform(org[k], sub) for k, sub in self.schema["properties"].items()
                       if k in org and not k.startswith("_")}
             record.update({
                 "organization_id": org_id,
-                "_source_event_id": event_id(org_id, "organization", org_id, version_token(org), "upsert"),
+                "_source_event_id": source_event_id,
                 "_source": "poll", "_operation": "upsert", "_arrival_ts": arrival, "_raw": org,
             })
             yield record
