@@ -81,26 +81,31 @@ def report(emulator: BigQueryEmulator) -> None:
     print(table(rows, ["table", "rows (all versions)", "documents (_current)"]))
     print(f"dead-letter rows: {dead}")
     overdue = q(f"""
-        SELECT organization_id, currency_code, COUNT(*) AS invoices, SUM(open_balance) AS open_balance,
-               SUM(open_balance_base) AS open_balance_base, CAST(AVG(days_overdue) AS INT64) AS avg_days
-        FROM `{DATASET}.finance_overdue_invoices` GROUP BY 1, 2 ORDER BY 1, 2""")
+        SELECT organization_id, organization_name, base_currency_code, currency_code, COUNT(*) AS invoices,
+               SUM(open_balance) AS open_balance, SUM(open_balance_base) AS open_balance_base,
+               CAST(AVG(days_overdue) AS INT64) AS avg_days
+        FROM `{DATASET}.finance_overdue_invoices` GROUP BY 1, 2, 3, 4 ORDER BY 1, 4""")
     print("\n== Finance: overdue invoices (finance_overdue_invoices), in invoice and base currency")
-    print(table([[r["organization_id"], r["currency_code"], r["invoices"], f"{r['open_balance']:,.2f}",
-                  f"{r['open_balance_base']:,.2f}", r["avg_days"]] for r in overdue],
+    print(table([[r["organization_name"] or r["organization_id"], r["currency_code"], r["invoices"],
+                  f"{r['open_balance']:,.2f}", f"{r['open_balance_base']:,.2f} {r['base_currency_code'] or ''}",
+                  r["avg_days"]] for r in overdue],
                 ["organization", "currency", "overdue", "open balance", "in base currency", "avg days overdue"]))
     timeline = q(f"""
-        SELECT organization_id, COUNT(DISTINCT invoice_id) AS invoices, COUNT(*) AS payments,
+        SELECT organization_id, organization_name, COUNT(DISTINCT invoice_id) AS invoices, COUNT(*) AS payments,
                CAST(AVG(days_to_payment) AS INT64) AS to_payment,
                CAST(AVG(IF(payment_date = fully_paid_on, days_to_full_payment, NULL)) AS INT64) AS to_full
-        FROM `{DATASET}.finance_invoice_payments` GROUP BY 1 ORDER BY 1""")
+        FROM `{DATASET}.finance_invoice_payments` GROUP BY 1, 2 ORDER BY 1""")
     print("\n== Finance: invoice-to-payment timeline (finance_invoice_payments)")
-    print(table([[r["organization_id"], r["invoices"], r["payments"], r["to_payment"], r["to_full"]] for r in timeline],
+    print(table([[r["organization_name"] or r["organization_id"], r["invoices"], r["payments"], r["to_payment"],
+                  r["to_full"]] for r in timeline],
                 ["organization", "invoices paid", "payments", "avg days to a payment", "avg days to full payment"]))
     totals = q(f"""
-        SELECT organization_id, document_type, SUM(documents) AS documents, SUM(total_base) AS total_base
-        FROM `{DATASET}.finance_totals_by_organization` GROUP BY 1, 2 ORDER BY 1, 2""")
+        SELECT organization_id, organization_name, base_currency_code, document_type, SUM(documents) AS documents,
+               SUM(total_base) AS total_base
+        FROM `{DATASET}.finance_totals_by_organization` GROUP BY 1, 2, 3, 4 ORDER BY 1, 4""")
     print("\n== Finance: documents and amounts in each organization's base currency (finance_totals_by_organization)")
-    print(table([[r["organization_id"], r["document_type"], r["documents"], f"{r['total_base']:,.2f}"] for r in totals],
+    print(table([[r["organization_name"] or r["organization_id"], r["document_type"], r["documents"],
+                  f"{r['total_base']:,.2f} {r['base_currency_code'] or ''}"] for r in totals],
                 ["organization", "document type", "documents", "total (base currency)"]))
     history = q(f"""
         SELECT invoice_number, status, balance, _source, _operation, last_modified_time

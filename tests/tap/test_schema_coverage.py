@@ -68,7 +68,7 @@ def test_every_declared_field_is_in_a_full_sandbox_document(sandbox, tmp_path):
         assert declared - seen - NOT_IN_SANDBOX == set(), f"{stream}: not in any sandbox document"
 
 
-def test_list_rows_use_typed_columns(sandbox, tmp_path):
+def test_documented_fields_land_in_typed_columns(sandbox, tmp_path):
     """A field added from Zoho's documentation lands in its typed column, not only in `_raw`."""
     result = run_tap(tap_config(sandbox, tmp_path))
     payment = next(r for r in result.records("vendor_payments") if r["bills"])
