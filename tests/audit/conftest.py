@@ -1,0 +1,24 @@
+"""Audit-trail tests: the tap and the real target against the sandbox and the emulator."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import query, run_tap, run_target
+from tests.webhooks.conftest import receiver, receiver_config  # noqa: F401  (fixtures)
+
+US_ORG, US_ORG2 = "60001000001", "60001000002"
+
+
+def sync(tap_cfg: dict, target_cfg: dict, state: dict | None = None):
+    """One `tap | target` run; returns the tap's SyncResult."""
+    result = run_tap(tap_cfg, state=state)
+    run_target(target_cfg, result.lines)
+    return result
+
+
+def current_views(client, dataset: str) -> dict[str, list[str]]:
+    """Every `_current` view's full contents: all columns of all rows, in a stable order."""
+    views = sorted(t.table_id for t in client.list_tables(dataset) if t.table_id.endswith("_current"))
+    return {view: sorted(json.dumps(row, default=str, sort_keys=True)
+                         for row in query(client, f"SELECT * FROM `{dataset}.{view}`")) for view in views}
