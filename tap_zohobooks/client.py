@@ -29,6 +29,7 @@ from singer_sdk.streams import Stream
 from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
 from .conform import conform
 from .content_versions import ContentVersions
+from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
 from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class ZohoDocumentStream(Stream):
         """Advance the bookmark only forward: lookback re-reads emit versions older than it."""
         state = self.get_context_state(context)
         value = latest_record.get(self.replication_key)
+        if latest_record.get("_source") == "reconcile":
+            return  # a tombstone's time is when the deletion was seen, not a Zoho modification time
         if value and (state.get("replication_key_value") is None or value > state["replication_key_value"]):
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
@@ -119,11 +122,16 @@ class ZohoDocumentStream(Stream):
         state = self.get_context_state(context)
         recent = RecentVersions(state.get("recent_versions", []))
         undated = ContentVersions(state.get("content_versions"))
+        known = decode_ids(state.get(STATE_IDS))
         try:
-            yield from self._walk(org_id, self._start(state), recent, undated)
+            for record in self._walk(org_id, self._start(state), recent, undated):
+                known.add(str(record[self.id_field]))
+                yield record
+            yield from reconcile(self, org_id, state, known)
         except QuotaExhausted as exc:
             self.logger.warning("Stopping %s for organization %s: %s", self.name, org_id, exc)
         finally:
+            state[STATE_IDS] = encode_ids(known)
             newest = state.get("replication_key_value")
             state["recent_versions"] = recent.to_state(parse_instant(newest) - self.lookback if newest else None)
             if undated.to_state() or "content_versions" in state:

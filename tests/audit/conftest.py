@@ -22,3 +22,19 @@ def current_views(client, dataset: str) -> dict[str, list[str]]:
     views = sorted(t.table_id for t in client.list_tables(dataset) if t.table_id.endswith("_current"))
     return {view: sorted(json.dumps(row, default=str, sort_keys=True)
                          for row in query(client, f"SELECT * FROM `{dataset}.{view}`")) for view in views}
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def config_for_cut(sandbox, tmp_path):
+    """(poll config with small pages, state after a first sync, ids then deleted in Zoho)."""
+    from tests.helpers import tap_config
+
+    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG2], reconcile_interval_hours=0, page_size=10)
+    state = run_tap(poll).state
+    deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "bills"))[:3]
+    for doc_id in deleted:
+        sandbox.store.delete(US_ORG2, "bills", doc_id)
+    return poll, state, deleted
