@@ -62,7 +62,7 @@ def tombstone_event_id(org_id: str, entity: str, doc_id: str) -> str:
 
 def due(stream: ZohoDocumentStream, state: dict, now: dt.datetime) -> bool:
     """Whether this organization and stream is due a reconciliation (0: every run; negative: never)."""
-    hours = float(stream.config.get("reconcile_interval_hours", 24))
+    hours = int(stream.config.get("reconcile_interval_hours", 24))
     if hours < 0:
         return False
     last = state.get(STATE_RUN)
