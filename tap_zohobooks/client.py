@@ -10,6 +10,9 @@ The bookmark is the newest `last_modified_time` emitted (UTC). A run starts `loo
 before it, so same-second edits and late-indexed rows are never missed; the versions already emitted
 inside that window are remembered in state (hashed, pruned to the window), so a run with no changes
 makes only list calls and emits nothing.
+
+Rows without `last_modified_time` (Zoho omits it on some documents) have no time to compare: they
+are compared by content instead (content_versions.py, docs/identity.md) and never move the bookmark.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from singer_sdk.streams import Stream
 
 from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
 from .conform import conform
-from .events import event_id, parse_instant, utc_text, zoho_filter_text
+from .content_versions import ContentVersions
+from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
+from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
 
 if TYPE_CHECKING:
     from .tap import TapZohoBooks
@@ -95,6 +100,8 @@ class ZohoDocumentStream(Stream):
         """Advance the bookmark only forward: lookback re-reads emit versions older than it."""
         state = self.get_context_state(context)
         value = latest_record.get(self.replication_key)
+        if latest_record.get("_source") == "reconcile":
+            return  # a tombstone's time is when the deletion was seen, not a Zoho modification time
         if value and (state.get("replication_key_value") is None or value > state["replication_key_value"]):
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
@@ -114,15 +121,24 @@ class ZohoDocumentStream(Stream):
             return
         state = self.get_context_state(context)
         recent = RecentVersions(state.get("recent_versions", []))
+        undated = ContentVersions(state.get("content_versions"))
+        known = decode_ids(state.get(STATE_IDS))
         try:
-            yield from self._walk(org_id, self._start(state), recent)
+            for record in self._walk(org_id, self._start(state), recent, undated):
+                known.add(str(record[self.id_field]))
+                yield record
+            yield from reconcile(self, org_id, state, known)
         except QuotaExhausted as exc:
             self.logger.warning("Stopping %s for organization %s: %s", self.name, org_id, exc)
         finally:
+            state[STATE_IDS] = encode_ids(known)
             newest = state.get("replication_key_value")
             state["recent_versions"] = recent.to_state(parse_instant(newest) - self.lookback if newest else None)
+            if undated.to_state() or "content_versions" in state:
+                state["content_versions"] = undated.to_state()
 
-    def _walk(self, org_id: str, cursor: dt.datetime | None, recent: RecentVersions) -> Iterable[dict]:
+    def _walk(self, org_id: str, cursor: dt.datetime | None, recent: RecentVersions,
+              undated: ContentVersions) -> Iterable[dict]:
         page, per_page = 1, int(self.config.get("page_size", 200))
         while True:
             params: dict[str, Any] = {"page": page, "per_page": per_page,
@@ -133,7 +149,13 @@ class ZohoDocumentStream(Stream):
             rows = body.get(self.list_key) or []
             newest: dt.datetime | None = None
             for row in rows:
-                changed = parse_instant(row.get("last_modified_time") or row["created_time"])
+                changed = modified_instant(row)
+                if changed is None:  # no time to compare: compare content (content_versions.py)
+                    record = None if undated.row_unchanged(str(row[self.id_field]), row) else \
+                        self._undated_record(org_id, row, undated)
+                    if record is not None:
+                        yield record
+                    continue
                 newest = changed if newest is None or changed > newest else newest
                 version = f"{org_id}/{row[self.id_field]}@{utc_text(changed)}"
                 if version in recent:
@@ -157,18 +179,37 @@ class ZohoDocumentStream(Stream):
                                     arrival=spooled.received_at)
             self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
             return record
-        doc = row
-        if self.config.get("fetch_details", True):
-            try:
-                body = self.api.get(f"/{self.entity_path}/{row[self.id_field]}", org_id, {}, stream=self.name)
-            except DocumentNotFound:
-                self.logger.info("%s %s was deleted before its details were read; skipped",
-                                 self.event_entity, row[self.id_field])
-                return None
-            doc = body[self.detail_key]
+        doc = self._detail(org_id, row)
+        if doc is None:
+            return None
         record = self.to_record(org_id, doc, source="poll")
         self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
         return record
+
+    def _undated_record(self, org_id: str, row: dict, undated: ContentVersions) -> dict | None:
+        """A new content version of a document Zoho sends without last_modified_time, else None."""
+        self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
+        doc = self._detail(org_id, row)
+        if doc is None:
+            return None
+        version = undated.new_version(str(row[self.id_field]), row, doc)
+        if version is None:
+            return None  # only the list row changed
+        record = self.to_record(org_id, doc, source="poll", version=version)
+        self.record_event(record, version, f"{self.event_entity}.changed", "poll", record["_source_event_id"])
+        return record
+
+    def _detail(self, org_id: str, row: dict) -> dict | None:
+        """The document's detail (or the list row with fetch_details off); None if deleted meanwhile."""
+        if not self.config.get("fetch_details", True):
+            return row
+        try:
+            body = self.api.get(f"/{self.entity_path}/{row[self.id_field]}", org_id, {}, stream=self.name)
+        except DocumentNotFound:
+            self.logger.info("%s %s was deleted before its details were read; skipped",
+                             self.event_entity, row[self.id_field])
+            return None
+        return body[self.detail_key]
 
     def record_event(self, record: dict, version: str, event_type: str, source: str, key: str,
                      details: dict | None = None) -> None:
@@ -186,21 +227,20 @@ class ZohoDocumentStream(Stream):
         return spool.latest_version(org_id, self.event_entity, str(row[self.id_field]), utc_text(changed))
 
     def to_record(self, org_id: str, doc: dict, source: str, operation: str = "upsert", *,
-                  event: str | None = None, arrival: str | None = None) -> dict:
+                  event: str | None = None, arrival: str | None = None, version: str | None = None) -> dict:
         """The typed record for a Zoho document, with its event identity and the raw document.
 
-        `event` and `arrival` keep the identity and receipt time of a spooled webhook event.
+        `event` and `arrival` keep the identity and receipt time of a spooled webhook event. The
+        version is `events.version_token(doc)` unless given (a chained content version); a document
+        without `last_modified_time` keeps it null, as Zoho sent it (docs/identity.md).
         """
         record = {k: conform(doc[k], sub) for k, sub in self.schema["properties"].items()
                   if k in doc and not k.startswith("_")}
-        changed = record.get("last_modified_time") or record.get("created_time")
-        if changed is None:
-            raise ValueError(f"{self.event_entity} {doc.get(self.id_field)} has neither last_modified_time "
-                             "nor created_time")
-        record["last_modified_time"] = changed  # fallback to created_time where Zoho sends none
+        record.setdefault("last_modified_time", None)
+        version = version or version_token(doc)
         record.update({
             "organization_id": org_id,
-            "_source_event_id": event or event_id(org_id, self.event_entity, str(doc[self.id_field]), changed, operation),
+            "_source_event_id": event or event_id(org_id, self.event_entity, str(doc[self.id_field]), version, operation),
             "_source": source,
             "_operation": operation,
             "_arrival_ts": arrival or dt.datetime.now(dt.timezone.utc).isoformat(),

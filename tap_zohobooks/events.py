@@ -5,9 +5,10 @@
 The version of a document is its `last_modified_time` as a UTC instant, so a webhook delivery and a
 later poll of the same version agree. Zoho leaves `last_modified_time` out on some documents (some
 vendor payments, older documents); their version is then derived from what actually changed: a
-canonical hash of the document's content (`sha256:<32 hex>`), chained to the previous content
-version when the caller knows it (`sha256:<32 hex><<16 hex>`), so two different contents never share
-an event id, and a document that returns to an earlier content is still a new version.
+canonical hash of the document's content (`sha256:<32 hex>`), chained to its predecessor when the
+content returns to an earlier one (`sha256:<32 hex><<16 hex>`, see content_versions.py), so two
+different contents never share an event id, and a document that returns to an earlier content is
+still a new version.
 docs/identity.md describes the canonical form.
 """
 

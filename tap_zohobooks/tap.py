@@ -75,6 +75,10 @@ class TapZohoBooks(Tap):
         th.Property("token_throttle_max_wait_seconds", th.NumberType, default=660,
                     description="How long to wait out Zoho's 10-tokens-per-10-minutes limit before failing."),
         *WEBHOOK_SETTINGS,
+        th.Property("reconcile_interval_hours", th.IntegerType, default=24,
+                    description="How often polling lists every document (list pages only) to find "
+                                "documents deleted in Zoho and emit delete tombstones (per organization "
+                                "and stream); 0: every run; negative: never."),
     ).to_dict()
 
     @cached_property

@@ -32,9 +32,12 @@ AUDIT_FIELDS = [
     SchemaField("_row_id", "STRING", description="BigQuery insertId of this row, derived from the event id"),
     SchemaField("_source", "STRING", description="poll, webhook, history or replay"),
     SchemaField("_run_id", "STRING", description="The pipeline run that wrote this row"),
-    SchemaField("_payload_sha256", "STRING", description="SHA-256 of the source payload (canonical JSON)"),
+    SchemaField("_payload_sha256", "STRING",
+                description="SHA-256 of _raw: TO_HEX(SHA256(_raw)) = _payload_sha256 verifies the row"),
     SchemaField("_operation", "STRING", description="upsert or delete (a tombstone)"),
-    SchemaField("_raw", "JSON", description="The source document as received"),
+    # STRING, not JSON: BigQuery's JSON type rewrites numbers (0.10 → 0.1), and _raw must keep exactly
+    # the text that was hashed (docs/verification.md). Tables made with a JSON _raw get `_raw__string`.
+    SchemaField("_raw", "STRING", description="The source document as received: the canonical JSON text hashed"),
 ]
 AUDIT_NAMES = {f.name for f in AUDIT_FIELDS}
 REJECTED = "__audit_rejected__"
@@ -160,7 +163,7 @@ class BigQueryAuditSink(BatchSink):
             "_run_id": self.audit_target.run_id,
             "_payload_sha256": sha256_text(payload_text),
             "_operation": operation,
-            "_raw": payload_text,
+            self.columns["_raw"].name: payload_text,  # `_raw`, or `_raw__string` beside an old JSON `_raw`
         })
         return {"insertId": row_id, "json": row}
 

@@ -7,6 +7,7 @@ organization check and rate limits happen before, in server.py, exactly once per
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from .entities import ENTITIES, Entity, parse_zoho_time
@@ -42,10 +43,33 @@ def _matches_status(doc: dict, wanted: str) -> bool:
     return doc.get("status") == wanted
 
 
+def is_undated(sandbox: ZohoSandbox, entity: Entity, doc_id: str) -> bool:
+    """Whether Zoho serves this document without `last_modified_time` (see SandboxConfig)."""
+    config = sandbox.config
+    if entity.path == "vendorpayments" and config.vendorpayments_without_last_modified_time:
+        return True
+    share = config.share_without_last_modified_time
+    if share <= 0:
+        return False
+    bucket = int(hashlib.sha256(f"{entity.path}/{doc_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return bucket < share
+
+
 def _without_hidden(sandbox: ZohoSandbox, entity: Entity, doc: dict) -> dict:
-    if entity.path == "vendorpayments" and sandbox.config.vendorpayments_without_last_modified_time:
+    if is_undated(sandbox, entity, str(doc.get(entity.id_field, ""))):
         return {k: v for k, v in doc.items() if k != "last_modified_time"}
     return doc
+
+
+def _listed_since(sandbox: ZohoSandbox, entity: Entity, rec: Record, since: dt.datetime) -> bool:
+    """Zoho's `last_modified_time` filter: strictly greater, as instants; undated documents as configured."""
+    if is_undated(sandbox, entity, rec.doc_id):
+        mode = sandbox.config.undated_list_filter
+        if mode == "always":
+            return True
+        if mode == "never":
+            return False
+    return rec.last_modified > since
 
 
 def list_documents(sandbox: ZohoSandbox, org: Org, entity: Entity, q: dict[str, str]) -> tuple[int, dict]:
@@ -68,7 +92,7 @@ def list_documents(sandbox: ZohoSandbox, org: Org, entity: Entity, q: dict[str, 
             since = parse_zoho_time(q["last_modified_time"])
         except ValueError:
             return bad_value("last_modified_time")
-        rows = [r for r in rows if r.last_modified > since]  # strictly greater, as instants
+        rows = [r for r in rows if _listed_since(sandbox, entity, r, since)]
     for name, op in (("date_start", "ge"), ("date_end", "le"), ("date_after", "gt"), ("date_before", "lt")):
         if name in q:
             try:

@@ -29,6 +29,13 @@ class SandboxConfig:
     not_found_status: int = 404  # [I] code 1002 with HTTP 404
     # --- Data quirks ---------------------------------------------------------------------------
     vendorpayments_without_last_modified_time: bool = False  # [S-3p] rows seen without it
+    # [S-3p] Zoho omits last_modified_time on some older documents of any entity: this share of each
+    # entity's documents (picked by a stable hash of the id) is served without it, in lists and details.
+    share_without_last_modified_time: float = 0.0
+    # [I] how the list filter `last_modified_time=` treats those documents: "modified" (by the time Zoho
+    # keeps internally, so they are listed when changed), "always" (listed by every filtered call) or
+    # "never" (only unfiltered listings show them).
+    undated_list_filter: str = "modified"
     duplicate_rows_across_pages: bool = False  # [S-3p] Zoho repeats rows across pages
     # --- Webhooks ------------------------------------------------------------------------------
     webhook_signature_scheme: str = "hmac-sha256"  # hmac-sha256 | billing | payments | none

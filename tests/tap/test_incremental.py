@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from tap_zohobooks.events import parse_instant
+from tap_zohobooks.events import event_id, parse_instant, version_token
 from tests.helpers import run_tap
 from tests.tap.conftest import US_ORG, US_ORG2
 
@@ -101,12 +101,56 @@ def test_edit_during_a_scan_loses_nothing(sandbox, config):
     assert {r["invoice_id"] for r in result.records("invoices")} == {r.doc_id for r in invoices}
 
 
-def test_records_without_last_modified_time_use_created_time(sandbox, config):
+def test_records_without_last_modified_time_keep_it_null_and_get_a_content_version(sandbox, config):
     sandbox.config.vendorpayments_without_last_modified_time = True
     result = run_tap({**config, "organization_ids": [US_ORG2]})
     records = result.records("vendor_payments")
-    assert records and all(r["last_modified_time"] == r["created_time"] for r in records)
+    assert records and all(r["last_modified_time"] is None for r in records)
     assert all("last_modified_time" not in r["_raw"] for r in records)
+    for r in records:
+        version = version_token(r["_raw"])
+        assert version.startswith("sha256:")
+        assert r["_source_event_id"] == event_id(US_ORG2, "vendor_payment", r["payment_id"], version, "upsert")
+
+
+def test_an_unchanged_document_without_last_modified_time_is_neither_fetched_nor_sent_again(sandbox, config):
+    sandbox.config.share_without_last_modified_time = 0.5
+    config = {**config, "organization_ids": [US_ORG2]}
+    first = run_tap(config)
+    undated = [r for r in first.records() if r["last_modified_time"] is None]
+    assert undated and len(undated) < len(first.records())
+    before = len(sandbox.requests)
+    again = run_tap(config, state=first.state)
+    assert again.records() == []
+    assert detail_ids(sandbox, before) == set()
+
+
+def test_every_edit_of_a_document_without_last_modified_time_is_a_distinct_version(sandbox, config):
+    sandbox.config.share_without_last_modified_time = 1.0
+    config = {**config, "organization_ids": [US_ORG2]}
+    runs = [run_tap(config)]
+    bill = sandbox.store.records(US_ORG2, "bills")[0]
+    original = bill.doc["reference_number"]
+    for reference in ("FIRST EDIT", "SECOND EDIT", original):  # the last edit returns to the first content
+        sandbox.store.update(US_ORG2, "bills", bill.doc_id, {"reference_number": reference})
+        before = len(sandbox.requests)
+        runs.append(run_tap(config, state=runs[-1].state))
+        assert [r["bill_id"] for r in runs[-1].records()] == [bill.doc_id]
+        assert detail_ids(sandbox, before) == {bill.doc_id}
+    versions = [next(r for r in run.records("bills") if r["bill_id"] == bill.doc_id) for run in runs]
+    assert [v["reference_number"] for v in versions] == [original, "FIRST EDIT", "SECOND EDIT", original]
+    assert len({v["_source_event_id"] for v in versions}) == 4
+    assert all(v["last_modified_time"] is None for v in versions)
+
+
+def test_undated_documents_listed_by_every_filtered_call_are_still_sent_once(sandbox, config):
+    sandbox.config.share_without_last_modified_time = 0.3
+    sandbox.config.undated_list_filter = "always"
+    config = {**config, "organization_ids": [US_ORG2]}
+    first = run_tap(config)
+    before = len(sandbox.requests)
+    assert run_tap(config, state=first.state).records() == []
+    assert detail_ids(sandbox, before) == set()
 
 
 def test_money_stays_exact_decimal_in_the_output(sandbox, config):
