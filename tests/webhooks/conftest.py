@@ -71,8 +71,22 @@ def receiver_config(tmp_path) -> dict:
 
 
 @pytest.fixture
-def receiver(receiver_config):
-    server, thread, app, url = start_receiver(receiver_config)
-    yield RunningReceiver(url, app, receiver_config, Path(receiver_config["webhook_spool_path"]))
-    server.should_exit = True
-    thread.join(10)
+def make_receiver(receiver_config):
+    """Start receivers with settings changed from receiver_config; all stopped after the test."""
+    running = []
+
+    def make(**changes) -> RunningReceiver:
+        config = {**receiver_config, **changes}
+        server, thread, app, url = start_receiver(config)
+        running.append((server, thread))
+        return RunningReceiver(url, app, config, Path(config["webhook_spool_path"]))
+
+    yield make
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def receiver(make_receiver):
+    return make_receiver()

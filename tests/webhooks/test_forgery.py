@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tap_zohobooks.webhooks.spool import Spool
-from tests.webhooks.conftest import SECRET, US_ORG, RunningReceiver, hook_up, start_receiver
+from tests.webhooks.conftest import SECRET, US_ORG, hook_up
 from tests.webhooks.test_receiver import invoice
 
 OTHER_ORG = "60001000002"
@@ -25,12 +25,8 @@ def resend(request: requests.PreparedRequest, base_url: str, query: str) -> requ
 
 
 @pytest.fixture
-def two_org_receiver(receiver_config):
-    config = {**receiver_config, "organization_ids": [US_ORG, OTHER_ORG]}
-    server, thread, app, url = start_receiver(config)
-    yield url, config
-    server.should_exit = True
-    thread.join(10)
+def two_org_receiver(make_receiver):
+    return make_receiver(organization_ids=[US_ORG, OTHER_ORG])
 
 
 @pytest.mark.parametrize("forged", [
@@ -42,24 +38,20 @@ def two_org_receiver(receiver_config):
     f"?event=invoice.updatedorganization_id{US_ORG}",  # the same signed text, split differently
 ])
 def test_a_captured_delivery_with_a_changed_query_string_is_refused(two_org_receiver, forged):
-    url, config = two_org_receiver
-    receiver = RunningReceiver(url, None, config, config["webhook_spool_path"])
+    receiver = two_org_receiver
     original = captured(receiver, f"?organization_id={US_ORG}&event=invoice.updated")
-    response = resend(original, url, forged)
+    response = resend(original, receiver.url, forged)
     assert 400 <= response.status_code < 500, response.text
-    events = Spool(config["webhook_spool_path"]).after(0)
+    events = Spool(receiver.spool_path).after(0)
     assert [(e.organization_id, e.event_type) for e in events] == [(US_ORG, "invoice.updated")]
-    assert resend(original, url, f"?organization_id={US_ORG}&event=invoice.updated").json()["status"] == "duplicate"
+    again = resend(original, receiver.url, f"?organization_id={US_ORG}&event=invoice.updated")
+    assert again.json()["status"] == "duplicate"  # the genuine re-delivery is still idempotent
 
 
 @pytest.fixture
-def body_only_receiver(receiver_config):
+def body_only_receiver(make_receiver):
     """A receiver whose scheme signs only the body: the organization comes from the settings."""
-    config = {**receiver_config, "webhook_signature_scheme": "hmac-sha256", "webhook_organization_id": US_ORG}
-    server, thread, app, url = start_receiver(config)
-    yield RunningReceiver(url, app, config, config["webhook_spool_path"])
-    server.should_exit = True
-    thread.join(10)
+    return make_receiver(webhook_signature_scheme="hmac-sha256", webhook_organization_id=US_ORG)
 
 
 def test_with_a_body_only_scheme_the_query_string_cannot_name_the_event_or_organization(body_only_receiver):
