@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from local_services.zoho_sandbox.webhooks import sign
 from tap_zohobooks.webhooks.spool import Spool
 from tests.webhooks.conftest import SECRET, US_ORG, hook_up
 from tests.webhooks.test_receiver import invoice
@@ -83,3 +84,15 @@ def test_the_sandbox_and_the_receiver_agree_on_the_default_scheme(receiver, sand
     assert [d["status"] for d in sandbox.hub.deliveries] == [200, 200]
     assert [e.operation for e in Spool(receiver.spool_path).after(0)] == ["upsert", "delete"]
     assert SECRET not in receiver.spool_path.read_bytes().decode("latin-1")
+
+
+def test_a_form_encoded_body_is_signed_pair_by_pair_with_the_query_string(receiver):
+    query, body = f"?organization_id={US_ORG}", b"invoice_id=1&total=10.10"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body_only = receiver.post(body, query, headers=headers)  # signed over the query pairs and the body only
+    pairs = {"organization_id": US_ORG, "invoice_id": "1", "total": "10.10"}
+    signature = sign("zoho-finance", SECRET, body, pairs, 0)
+    complete = receiver.post(body, query, secret=None, headers={**headers, "X-Zoho-Webhook-Signature": signature})
+    assert body_only.status_code == 401
+    assert (complete.status_code, complete.json()["error"]) == (400, "malformed JSON body")  # signed, not JSON
+    assert Spool(receiver.spool_path).count() == 0
