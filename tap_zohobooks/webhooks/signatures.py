@@ -55,9 +55,8 @@ class SignatureVerifier:
         return self.scheme in QUERY_SIGNED_SCHEMES
 
     def _expected(self, secret: bytes, body: bytes, pairs: list[tuple[str, str]], stamp: str) -> bytes:
-        if self.signs_query:
-            signed = [(k, v) for k, v in pairs if k != self.token_param]
-            return hmac.new(secret, finance_message(signed, body), hashlib.sha256).hexdigest().encode()
+        if self.signs_query:  # every parameter, none exempt: whatever the URL carries is signed
+            return hmac.new(secret, finance_message(pairs, body), hashlib.sha256).hexdigest().encode()
         if self.scheme == "payments":
             return hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest().encode()
         digest = hmac.new(secret, body, hashlib.sha256).digest()
