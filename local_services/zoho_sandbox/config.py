@@ -38,7 +38,9 @@ class SandboxConfig:
     undated_list_filter: str = "modified"
     duplicate_rows_across_pages: bool = False  # [S-3p] Zoho repeats rows across pages
     # --- Webhooks ------------------------------------------------------------------------------
-    webhook_signature_scheme: str = "hmac-sha256"  # hmac-sha256 | billing | payments | none
+    # zoho-finance (sorted query pairs + body, as Zoho Billing signs) | hmac-sha256 | hmac-sha256-base64 |
+    # payments | none
+    webhook_signature_scheme: str = "zoho-finance"
     webhook_signature_header: str = "X-Zoho-Webhook-Signature"
     webhook_timeout: float = 5.0
     webhook_retries: int = 0  # [I] Zoho's retry policy is configurable per org

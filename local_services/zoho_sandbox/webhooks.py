@@ -36,7 +36,7 @@ def sign(scheme: str, secret: str, body: bytes, query: dict[str, str], now_ms: i
         return hmac.new(key, body, hashlib.sha256).hexdigest()
     if scheme == "hmac-sha256-base64":
         return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
-    if scheme == "billing":  # Zoho Billing: sorted query+payload key/values, then the raw body
+    if scheme in ("zoho-finance", "billing"):  # Zoho's finance suite: sorted query `keyvalue` pairs + raw body
         message = "".join(f"{k}{v}" for k, v in sorted(query.items())).encode() + body
         return hmac.new(key, message, hashlib.sha256).hexdigest()
     if scheme == "payments":  # Zoho Payments: t=<ms>,v=<hmac of "t.body">
@@ -128,7 +128,7 @@ class WebhookHub:
             return
         body = simplejson.dumps({meta.detail_key: doc}, use_decimal=True).encode()
         url = hook.url.replace("${event_type}", event)
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True))
         headers = {"Content-Type": "application/json"}
         if hook.secret and self.config.webhook_signature_scheme != "none":
             headers[self.config.webhook_signature_header] = sign(

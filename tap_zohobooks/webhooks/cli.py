@@ -1,6 +1,6 @@
 """`tap-zohobooks-webhooks`: run the webhook receiver, or replay spooled events.
 
-    tap-zohobooks-webhooks serve  --config tap.json [--host 0.0.0.0] [--port 8787]
+    tap-zohobooks-webhooks serve  --config tap.json [--host 127.0.0.1] [--port 8787]
     tap-zohobooks-webhooks replay --config tap.json [--from 2026-01-01T00:00:00Z] [--to ...] [--entity invoice]
                                   [--event-id ID ...]  | target-bigquery-audit --config target.json
 
@@ -43,17 +43,19 @@ def main(argv: list[str] | None = None) -> None:
         import uvicorn
 
         from .receiver import build_receiver
+        from .serving import server_options
 
         config = _config(args.config, {"webhook_host": args.host, "webhook_port": args.port})
         try:
+            options = server_options(config)
             receiver = build_receiver(config)
         except ValueError as exc:
             raise SystemExit(f"error: {exc}") from None
         logging.getLogger("tap-zohobooks.webhooks").info(
-            "Receiving webhooks on %s:%s into %s", config.get("webhook_host", "127.0.0.1"),
-            config.get("webhook_port", 8787), receiver.spool.path)
-        uvicorn.run(receiver, host=config.get("webhook_host", "127.0.0.1"), port=int(config.get("webhook_port", 8787)),
-                    log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+            "Receiving webhooks over %s on %s:%s", "HTTPS" if "ssl_certfile" in options else "HTTP",
+            options["host"], options["port"])
+        uvicorn.run(receiver, **options, log_level="warning", access_log=False, lifespan="on",
+                    timeout_graceful_shutdown=5)
         return
 
     from ..tap import TapZohoBooks

@@ -8,7 +8,9 @@ processes share the file: the receiver writes, the live tap, the poller and repl
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_document ON events (organization_id, entity, document_id, last_modified_time);
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE TABLE IF NOT EXISTS readiness (probe INTEGER PRIMARY KEY, at TEXT NOT NULL);
 """
 
 
@@ -139,6 +142,16 @@ class Spool:
             where.append(f"event_id IN ({', '.join('?' for _ in event_ids)})")
             params.extend(event_ids)
         return self._rows(" AND ".join(where), tuple(params))
+
+    def writable(self) -> bool:
+        """Whether an event could be committed now: one real write (for readiness probes)."""
+        try:
+            with self._lock:
+                self._db.execute("INSERT OR REPLACE INTO readiness (probe, at) VALUES (1, ?)",
+                                 (dt.datetime.now(dt.timezone.utc).isoformat(),))
+            return os.access(self.path, os.W_OK)
+        except (sqlite3.Error, OSError):
+            return False
 
     def count(self) -> int:
         with self._lock:

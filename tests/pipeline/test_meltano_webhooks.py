@@ -32,7 +32,8 @@ def wait_healthy(url: str, proc: subprocess.Popen) -> None:
 def test_receiver_command_then_live_and_polling_pipelines_side_by_side(env, sandbox, bq, dataset, tmp_path):
     port = free_port()
     env = {**env, "TAP_ZOHOBOOKS_WEBHOOK_SPOOL_PATH": str(tmp_path / "spool.db"), "TAP_ZOHOBOOKS_WEBHOOK_SECRET": SECRET,
-           "TAP_ZOHOBOOKS_WEBHOOK_PORT": str(port), "TAP_ZOHOBOOKS__LIVE_LIVE_IDLE_EXIT_SECONDS": "4"}
+           "TAP_ZOHOBOOKS_WEBHOOK_PORT": str(port), "TAP_ZOHOBOOKS__LIVE_LIVE_IDLE_EXIT_SECONDS": "4",
+           "TAP_ZOHOBOOKS_WEBHOOK_ORGANIZATION_IDS": f'["{US_ORG}"]'}
     receiver = subprocess.Popen([str(MELTANO), "invoke", "tap-zohobooks:serve-webhooks"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

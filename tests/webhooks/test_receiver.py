@@ -87,7 +87,8 @@ def test_a_burst_of_concurrent_deliveries_with_duplicates_is_stored_exactly_once
 def test_killing_the_receiver_after_it_replied_loses_nothing(tmp_path):
     port = free_port()
     env = {**os.environ, "TAP_ZOHOBOOKS_WEBHOOK_SPOOL_PATH": str(tmp_path / "spool.db"),
-           "TAP_ZOHOBOOKS_WEBHOOK_SECRET": SECRET, "TAP_ZOHOBOOKS_WEBHOOK_PORT": str(port)}
+           "TAP_ZOHOBOOKS_WEBHOOK_SECRET": SECRET, "TAP_ZOHOBOOKS_WEBHOOK_PORT": str(port),
+           "TAP_ZOHOBOOKS_WEBHOOK_ORGANIZATION_ID": US_ORG}
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "tap-zohobooks-webhooks"), "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
