@@ -7,6 +7,8 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
+
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
 from .document_events import STREAM_NAME as EVENTS_STREAM, DocumentEventsStream, EventRecorder
@@ -75,7 +77,13 @@ class TapZohoBooks(Tap):
         th.Property("token_throttle_max_wait_seconds", th.NumberType, default=660,
                     description="How long to wait out Zoho's 10-tokens-per-10-minutes limit before failing."),
         *WEBHOOK_SETTINGS,
+        *store_setting_properties(th, "zoho", "zoho"),
     ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Credentials from the store are merged in before validation, so they satisfy `required`.
+        self._config = with_stored_credentials(self._config, "zoho", "zoho", self.logger)
+        return super()._validate_config(raise_errors=raise_errors)
 
     @cached_property
     def api(self) -> ZohoBooksAPI:
