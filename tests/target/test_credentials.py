@@ -67,3 +67,24 @@ def test_margin_is_configurable(service_account):
 def test_a_bad_key_is_a_clear_error():
     with pytest.raises(CredentialsError, match="not a usable service account key"):
         build_credentials({"credentials_json": '{"type": "service_account"}'}, logging.getLogger("t"))
+
+
+def test_the_quota_project_header_is_kept(service_account, monkeypatch):
+    info, endpoint = service_account
+    monkeypatch.setenv("GOOGLE_CLOUD_QUOTA_PROJECT", "billing-proj")
+    credentials = build_credentials({"credentials_json": json.dumps(info)}, logging.getLogger("t"))
+    headers: dict = {}
+    credentials.before_request(Request(), "POST", "https://bigquery", headers)
+    assert headers == {"authorization": "Bearer token-1", "x-goog-user-project": "billing-proj"}
+    assert credentials.quota_project_id == "billing-proj"
+
+
+def test_an_endpoint_override_alone_never_means_anonymous(monkeypatch, tmp_path):
+    # No key, no application default credentials, an emulator-like endpoint: still a clear error.
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:1")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:1")
+    with pytest.raises(CredentialsError, match="no BigQuery credentials"):
+        build_credentials({"api_endpoint": "http://127.0.0.1:9050"}, logging.getLogger("t"))
