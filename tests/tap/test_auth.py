@@ -92,10 +92,20 @@ def test_a_second_401_in_a_row_fails_clearly(sandbox, config):
         run_tap({**config, "organization_ids": [US_ORG2]})
 
 
-def test_revoked_refresh_token_says_what_to_do(sandbox, config):
-    sandbox.oauth.revoke(config["refresh_token"])
-    with pytest.raises(ZohoAuthError, match="refresh token is invalid or revoked: create a new one"):
+def test_revoked_refresh_token_says_create_a_new_one(sandbox, config):
+    run_tap({**config, "organization_ids": [US_ORG2]})  # it worked here before...
+    sandbox.oauth.revoke(config["refresh_token"])  # ...and is now revoked
+    with pytest.raises(ZohoAuthError, match="worked at .* before and is now refused: it was revoked.*create a new"):
         run_tap(config)
+
+
+def test_a_token_of_another_region_says_check_region(sandbox, tmp_path):
+    # Zoho answers both cases alike (invalid_code); the token is only ever sent to the configured region.
+    config = tap_config(sandbox, tmp_path, dc="eu", refresh_token=tap_config(sandbox, tmp_path)["refresh_token"])
+    with pytest.raises(ZohoAuthError, match=r"refused by the eu data center .*: check region .* or, if region is "
+                                            r"right, .* create a new refresh token"):
+        run_tap(config)
+    assert {r["dc"] for r in sandbox.requests if r["kind"] == "token"} == {"eu"}
 
 
 def test_token_throttle_is_waited_out_then_reported(sandbox, config):
