@@ -91,8 +91,12 @@ def check_fields(kind: str, fields: dict) -> None:
         raise CredentialStoreError(f"a {kind} set needs {', '.join(missing)}")
     if kind == "google":
         service_account_info(fields["credentials_json"], "the credentials_json field")
-    if "webhook_secrets" in fields and not isinstance(fields["webhook_secrets"], dict):
-        raise CredentialStoreError("webhook_secrets must be an object of organization id to secret")
+    per_org = fields.get("webhook_secrets", {})
+    if not isinstance(per_org, dict) or not all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+            for v in per_org.values()):
+        raise CredentialStoreError("webhook_secrets must be an object of organization id to a secret, or to "
+                                   "[current, previous] while rotating")
 
 
 def service_account_info(text: str, where: str) -> dict:

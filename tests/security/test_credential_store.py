@@ -123,6 +123,9 @@ def test_sets_are_checked_before_they_are_stored(key_file, tmp_path):
         store.put("zoho", "zoho", {"client_id": "a", "client_secret": "b"})
     with pytest.raises(CredentialStoreError, match="not a service-account key"):
         store.put("google", "google", {"credentials_json": '{"type": "authorized_user"}'})
+    with pytest.raises(CredentialStoreError, match="webhook_secrets must be an object"):
+        store.put("zoho", "zoho", {**ZOHO, "webhook_secrets": {"60001000001": 42}})
+    store.put("rotating", "zoho", {**ZOHO, "webhook_secrets": {"60001000001": ["new0123456789", "old0123456789"]}})
     with pytest.raises(CredentialStoreError, match="exists already: use rotate"):
         store.put("zoho", "zoho", ZOHO)
         store.put("zoho", "zoho", ZOHO)
