@@ -26,7 +26,7 @@ CONFIG_DIR = Path("~/.config/zohobooks-bigquery")
 # The settings each kind of set may hold, and those it must hold.
 KINDS = {
     "zoho": {"fields": ("client_id", "client_secret", "refresh_token", "webhook_secret",
-                        "webhook_previous_secret", "webhook_secrets"),
+                        "webhook_previous_secret", "webhook_secrets", "token_cache_key"),
              "required": ("client_id", "client_secret", "refresh_token")},
     "google": {"fields": ("credentials_json",), "required": ("credentials_json",)},
 }
