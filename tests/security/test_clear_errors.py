@@ -79,3 +79,14 @@ def test_unusable_bigquery_key(bigquery_emulator, dataset, tmp_path):
     lines = [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"]), singer.record("invoices", invoice("1", 1))]
     result, errors = run_cli("target-bigquery-audit", config, tmp_path, stdin="\n".join(lines) + "\n")
     assert_one_clear_line(result, errors, "credentials_json is not a usable service account key")
+
+
+def test_wrong_store_key_at_the_webhook_receiver(key_file, tmp_path):
+    store = CredentialStore.create(tmp_path / "credentials.store", load_key())
+    config = {"credential_store": str(store.path), "webhook_spool_path": str(tmp_path / "spool.db")}
+    path = tmp_path / "receiver.json"
+    path.write_text(json.dumps(config))
+    result = subprocess.run([str(BIN / "tap-zohobooks-webhooks"), "serve", "--config", str(path)], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, KEY_ENV: "not the key"})
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert_one_clear_line(result, errors, f"cannot open credential store {store.path}")
