@@ -16,8 +16,16 @@ import requests
 from .regions import region
 from .token_cache import CachedToken, TokenCache, default_cache_dir
 
+# Zoho answers `invalid_code` both for a revoked refresh token and for one created in another data
+# center (a token only works at its own accounts server), and the token endpoint never says which.
+# The refresh token is only ever sent to the configured region's server; what tells the two apart is
+# whether this client and refresh token have minted here before (their token cache file exists).
+REVOKED = ("the refresh token worked at {url} before and is now refused: it was revoked (or the self-client "
+           "was deleted); create a new refresh token (see README, 'Zoho credentials')")
+REFUSED_HERE = ("the refresh token is refused by the {region} data center ({url}): check region (a token only "
+                "works in the data center where it was created), or, if region is right, the token is wrong or "
+                "revoked: create a new refresh token (see README, 'Zoho credentials')")
 TOKEN_ERRORS = {
-    "invalid_code": "refresh token is invalid or revoked: create a new one (see README, 'Zoho credentials')",
     "invalid_client": "client_id is not known to this Zoho data center: check client_id and region",
     "invalid_client_secret": "client_secret does not match client_id: copy it again from the API console",
 }
@@ -109,4 +117,11 @@ class ZohoAuth:
                 waited += delay
                 delay *= 2
                 continue
+            if error == "invalid_code":
+                raise ZohoAuthError(self._invalid_code_message()) from None
             raise ZohoAuthError(TOKEN_ERRORS.get(error, f"Zoho token endpoint answered error {error!r}"))
+
+    def _invalid_code_message(self) -> str:
+        minted_here_before = self.cache is not None and self.cache.path.exists()
+        template = REVOKED if minted_here_before else REFUSED_HERE
+        return template.format(url=self.accounts_url, region=self.config.get("region", "us"))

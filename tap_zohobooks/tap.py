@@ -7,6 +7,8 @@ from functools import cached_property
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
+
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
 from .document_events import STREAM_NAME as EVENTS_STREAM, DocumentEventsStream, EventRecorder
@@ -79,7 +81,13 @@ class TapZohoBooks(Tap):
                     description="How often polling lists every document (list pages only) to find "
                                 "documents deleted in Zoho and emit delete tombstones (per organization "
                                 "and stream); 0: every run; negative: never."),
+        *store_setting_properties(th, "zoho", "zoho"),
     ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Credentials from the store are merged in before validation, so they satisfy `required`.
+        self._config = with_stored_credentials(self._config, "zoho", "zoho", self.logger)
+        return super()._validate_config(raise_errors=raise_errors)
 
     @cached_property
     def api(self) -> ZohoBooksAPI:

@@ -1,13 +1,15 @@
-"""The access token, cached across runs and encrypted at rest (Fernet), file mode 0600.
+"""The access token, cached across runs and encrypted at rest, file mode 0600.
 
 Why: Zoho allows 10 token mints per refresh token per 10 minutes; a tap scheduled every few minutes,
 or several taps on one refresh token, would hit that limit if each run minted its own token.
-A cache that cannot be read or decrypted is ignored with a warning, never a crash.
+Encryption is the credential store's scheme (zohobooks_bigquery/sealed.py): AES-256-GCM, the key
+stretched with scrypt from the cache passphrase (token_cache_key, default the client secret) and a
+random salt kept in each cache file's header. A cache that cannot be read or decrypted (including
+caches of older versions) is ignored with a warning, never a crash.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import hashlib
@@ -18,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from zohobooks_bigquery.sealed import CACHE_SCRYPT_N, SealError, SealKey, new_header, seal, unseal, write_private
 
 
 @dataclass
@@ -35,20 +35,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "tap-zohobooks"
 
 
-def derive_key(secret: str, context: str) -> bytes:
-    """A Fernet key from a passphrase (the cache key setting, or the client secret by default)."""
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tap-zohobooks token cache",
-               info=context.encode()).derive(secret.encode())
-    return base64.urlsafe_b64encode(raw)
-
-
 class TokenCache:
     def __init__(self, path: Path, key_secret: str, identity: str, logger: logging.Logger) -> None:
         # identity ties the cache to one client, refresh token and accounts server, so a changed
         # setting never reuses another account's token.
         self.path = path
         self.identity = hashlib.sha256(identity.encode()).hexdigest()
-        self._fernet = Fernet(derive_key(key_secret, self.identity))
+        self._key = SealKey(passphrase=key_secret.encode(), source="token cache key")
+        self._header: dict | None = None  # the loaded file's salt is reused when saving: one scrypt a run
         self._logger = logger
 
     @classmethod
@@ -65,27 +59,22 @@ class TokenCache:
             self._logger.warning("Token cache %s unreadable (%s); minting a new token", self.path, exc.strerror)
             return None
         try:
-            data = json.loads(self._fernet.decrypt(blob))
+            plain, header = unseal(blob, self._key)
+            data = json.loads(plain)
             if data.get("identity") != self.identity:
                 return None
+            self._header = header
             return CachedToken(data["access_token"], data["api_domain"], float(data["expires_at"]))
-        except (InvalidToken, ValueError, KeyError, TypeError):
+        except (SealError, ValueError, KeyError, TypeError):
             self._logger.warning("Token cache %s cannot be decrypted (changed key?); ignoring it", self.path)
             return None
 
     def save(self, token: CachedToken) -> None:
         payload = json.dumps({"identity": self.identity, "access_token": token.access_token,
                               "api_domain": token.api_domain, "expires_at": token.expires_at}).encode()
-        blob = self._fernet.encrypt(payload)
+        self._header = self._header or new_header(self._key, n=CACHE_SCRYPT_N)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            write_private(self.path, seal(payload, self._key, self._header))
         except OSError as exc:
             self._logger.warning("Token cache %s not written (%s); next run mints again", self.path, exc.strerror)
 

@@ -1,6 +1,6 @@
-"""BigQuery credentials: a service account (file path or inline JSON), application default
-credentials, or anonymous ones for the local emulator (only when the `emulator` setting says so:
-an endpoint override alone never turns authentication off).
+"""BigQuery credentials: a service account (from the credential store, a file path or inline JSON),
+application default credentials, or anonymous ones for the local emulator (only when the `emulator`
+setting says so: an endpoint override alone never turns authentication off).
 
 The service account's JWT is signed locally (google-auth) and exchanged for an access token, which is
 kept in memory and renewed `token_refresh_margin_seconds` (default 300) before it expires. The renewal
@@ -49,6 +49,10 @@ class ProactiveCredentials(gcreds.Credentials):
         pass
 
     @property
+    def quota_project_id(self):  # type: ignore[override]
+        return self._inner.quota_project_id
+
+    @property
     def expiry(self):  # type: ignore[override]
         return self._inner.expiry
 
@@ -91,7 +95,10 @@ class ProactiveCredentials(gcreds.Credentials):
             self.refresh(request)
         elif self._due():
             self._refresh_in_background(request)
-        headers["authorization"] = f"Bearer {self.token}"
+        # The inner credentials' apply() writes the bearer token and, like google-auth's own
+        # before_request, the x-goog-user-project header of a quota project (and any other header
+        # the credential type adds).
+        self._inner.apply(headers)
 
 
 def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credentials:
@@ -101,7 +108,9 @@ def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credential
     if info or path:
         try:
             data = json.loads(info) if isinstance(info, str) else (info or json.loads(Path(path).read_text()))
-            inner = service_account.Credentials.from_service_account_info(data, scopes=SCOPES)
+            # GOOGLE_CLOUD_QUOTA_PROJECT bills another project, as google.auth.default() does for ADC.
+            inner = service_account.Credentials.from_service_account_info(
+                data, scopes=SCOPES).with_quota_project_from_environment()
         except (OSError, ValueError, KeyError) as exc:
             source = "credentials_json" if info else f"credentials_path {path}"
             raise CredentialsError(f"{source} is not a usable service account key ({type(exc).__name__}): "

@@ -22,6 +22,8 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
+from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
+
 from .credentials import build_credentials
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
@@ -81,7 +83,13 @@ class TargetBigQueryAudit(Target):
                     description="At every STATE, write pending rows and pass the STATE on (live pipelines need it)."),
         th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
                     description="Renew the service account's access token this long before it expires."),
+        *store_setting_properties(th, "google", "google"),
     ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The service-account key from the store, in memory only for this run.
+        self._config = with_stored_credentials(self._config, "google", "google", self.logger)
+        return super()._validate_config(raise_errors=raise_errors)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

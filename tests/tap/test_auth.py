@@ -14,6 +14,7 @@ from tap_zohobooks.auth import ZohoAuth, ZohoAuthError
 from tap_zohobooks.regions import REGIONS
 from tests.helpers import run_tap, tap_config, token
 from tests.tap.conftest import EU_ORG, US_ORG, US_ORG2
+from zohobooks_bigquery.sealed import read_header
 
 EXPECTED_HOSTS = {
     "us": ("accounts.zoho.com", "www.zohoapis.com"), "eu": ("accounts.zoho.eu", "www.zohoapis.eu"),
@@ -93,10 +94,20 @@ def test_a_second_401_in_a_row_fails_clearly(sandbox, config):
         run_tap({**config, "organization_ids": [US_ORG2]})
 
 
-def test_revoked_refresh_token_says_what_to_do(sandbox, config):
-    sandbox.oauth.revoke(config["refresh_token"])
-    with pytest.raises(ZohoAuthError, match="refresh token is invalid or revoked: create a new one"):
+def test_revoked_refresh_token_says_create_a_new_one(sandbox, config):
+    run_tap({**config, "organization_ids": [US_ORG2]})  # it worked here before...
+    sandbox.oauth.revoke(config["refresh_token"])  # ...and is now revoked
+    with pytest.raises(ZohoAuthError, match="worked at .* before and is now refused: it was revoked.*create a new"):
         run_tap(config)
+
+
+def test_a_token_of_another_region_says_check_region(sandbox, tmp_path):
+    # Zoho answers both cases alike (invalid_code); the token is only ever sent to the configured region.
+    config = tap_config(sandbox, tmp_path, dc="eu", refresh_token=tap_config(sandbox, tmp_path)["refresh_token"])
+    with pytest.raises(ZohoAuthError, match=r"refused by the eu data center .*: check region .* or, if region is "
+                                            r"right, .* create a new refresh token"):
+        run_tap(config)
+    assert {r["dc"] for r in sandbox.requests if r["kind"] == "token"} == {"eu"}
 
 
 def test_token_throttle_is_waited_out_then_reported(sandbox, config):
@@ -119,6 +130,15 @@ def test_cache_file_is_encrypted_and_private(sandbox, config, tmp_path):
     issued = next(iter(sandbox.oauth.access_tokens))
     assert issued.encode() not in blob and b"access_token" not in blob
     assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
+
+
+def test_cache_key_is_stretched_with_scrypt_and_a_random_salt_per_file(sandbox, config, tmp_path):
+    # Same passphrase (the client secret) for two caches: no constant salt, so two different keys.
+    run_tap({**config, "organization_ids": [US_ORG2]})
+    run_tap(tap_config(sandbox, tmp_path, dc="eu", organization_ids=[EU_ORG]))
+    headers = [read_header(path.read_bytes())[0] for path in (tmp_path / "token-cache").glob("token-*.bin")]
+    assert len(headers) == 2 and all(h["kdf"] == "scrypt" and h["n"] >= 2**15 for h in headers)
+    assert headers[0]["salt"] != headers[1]["salt"]
 
 
 def test_undecryptable_cache_is_ignored_with_a_warning(sandbox, config, tmp_path, caplog):

@@ -1,0 +1,26 @@
+"""Entry point of `target-bigquery-audit`: the SDK's CLI with credential errors (an unusable or
+refused service-account key, the credential store) reported as one line, exit 1, no traceback."""
+
+from __future__ import annotations
+
+from google.auth.exceptions import RefreshError
+
+from zohobooks_bigquery.clear_errors import one_line, run_with_clear_errors
+from zohobooks_bigquery.credential_store import CredentialStoreError
+
+from .credentials import CredentialsError
+
+
+def _refused(exc: BaseException) -> str:
+    return (f"Google refused the BigQuery service-account key ({one_line(exc)}): the key is wrong, deleted or "
+            "disabled; create a new key for the service account and import it "
+            "(zohobooks-credentials import-service-account)")
+
+
+KNOWN_ERRORS = {RefreshError: _refused, CredentialsError: one_line, CredentialStoreError: one_line}
+
+
+def main() -> None:
+    from .target import TargetBigQueryAudit
+
+    run_with_clear_errors(TargetBigQueryAudit.cli, KNOWN_ERRORS, "target-bigquery-audit")
