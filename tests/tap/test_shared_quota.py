@@ -12,6 +12,7 @@ from pathlib import Path
 from tap_zohobooks import shared_quota
 from tests.helpers import run_tap
 from tests.tap.conftest import US_ORG2
+from tests.webhooks.conftest import US_ORG, hook_up, receiver, receiver_config  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +66,14 @@ def test_a_sync_larger_than_the_days_quota_says_so_up_front(sandbox, config, cap
         run_tap({**config, "organization_ids": [US_ORG2], "daily_call_budget": 10, "progress_interval_seconds": 0})
     assert "days at 10 calls a day; it will resume by itself on each scheduled run" in caplog.text
     assert f"Summary: organization {US_ORG2} stopped early: daily_call_budget of 10 calls" in caplog.text
+
+
+def test_versions_the_webhook_spool_holds_cost_no_detail_call(sandbox, receiver, config, caplog):
+    hook_up(sandbox, receiver.url)
+    created = [sandbox.store.create(US_ORG, "invoices", {})["invoice_id"] for _ in range(4)]
+    sandbox.hub.wait_idle()
+    with caplog.at_level(logging.INFO):
+        result = run_tap({**config, "organization_ids": [US_ORG], "webhook_spool_path": str(receiver.spool_path)})
+    assert {r["invoice_id"] for r in result.records("invoices")} >= set(created)
+    assert not [c for c in sandbox.api_calls() if c["path"] in {f"/books/v3/invoices/{i}" for i in created}]
+    assert f"organization {US_ORG}: " in caplog.text and "4 detail calls saved by the webhook spool" in caplog.text
