@@ -1,6 +1,6 @@
 """Sync a generated organization from the sandbox with the real tap CLI and print what it cost.
 
-    .venv/bin/python benchmarks/tap_sync.py [--documents 10000]
+    .venv/bin/python benchmarks/tap_sync.py [--documents 10000] [--paced-documents 1000] [--window 6]
 
 Prints API calls per 1,000 documents (first sync and a no-change re-sync), records/s and the tap
 process's peak RSS with the sandbox's per-minute limit lifted (the tap's own speed); then minutes per
