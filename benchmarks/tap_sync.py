@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/tap_sync.py [--documents 10000] [--paced-documents 1000] [--window 6]
 
-Prints API calls per 1,000 documents (first sync and a no-change re-sync), records/s and the tap
+Prints API calls per 1,000 documents (first sync, a no-change re-sync, and a sync after edits of which
+webhooks delivered half into the spool), records/s and the tap
 process's peak RSS with the sandbox's per-minute limit lifted (the tap's own speed); then minutes per
 1,000 documents at Zoho's real cap of 100 calls a minute, measured on a scaled clock: the sandbox and
 the tap both use 100 calls per `--window` seconds (6 by default, i.e. 10x faster than Zoho's 60), and
@@ -64,6 +65,26 @@ def paced_minutes_per_1000(work: Path, documents: int, window: float) -> tuple[f
     return seconds * (60 / window) / 60 / docs * 1000, len(calls), sum(1 for c in calls if c["status"] == 429)
 
 
+def half_delivered_by_webhooks(sandbox: ZohoSandbox, spool_path: Path, changes: int) -> int:
+    """Edit `changes` invoices in Zoho; every other edit also reaches the spool, as the receiver stores it."""
+    import datetime as dt
+
+    import simplejson
+
+    from tap_zohobooks.webhooks.parse import parse_delivery
+    from tap_zohobooks.webhooks.spool import Spool
+
+    spool = Spool(spool_path)
+    invoices = [r.doc_id for r in sandbox.store.records(ORG, "invoices")][:changes]
+    for n, doc_id in enumerate(invoices):
+        doc = sandbox.store.update(ORG, "invoices", doc_id, {"reference_number": f"bench-{n}"})
+        if n % 2 == 0:
+            raw = simplejson.dumps({"invoice": doc}, use_decimal=True).encode()
+            spool.add(parse_delivery(raw, {"organization_id": ORG}, dt.datetime.now(dt.timezone.utc)))
+    spool.close()
+    return len(invoices)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=10000, help="documents in the organization")
@@ -91,6 +112,17 @@ def main() -> None:
     resync_seconds, rss2 = run(config, state, second_out)
     resync_calls = len(sandbox.api_calls()) - first_calls
     resync_records = sum(1 for line in second_out.open() if '"type":"RECORD"' in line)
+
+    # A sync after edits of which webhooks delivered half into the spool (details of those are not fetched).
+    spooled = dict(json.loads(config.read_text()), webhook_spool_path=str(work / "spool.sqlite3"))
+    changes = half_delivered_by_webhooks(sandbox, work / "spool.sqlite3", max(docs // 10, 2))
+    config.write_text(json.dumps(spooled))
+    state.write_text(json.dumps(last_state(second_out) if '"type":"STATE"' in second_out.read_text()
+                                else last_state(first_out)))
+    before = len(sandbox.api_calls())
+    run(config, state, work / "third.jsonl")
+    half_calls = sandbox.api_calls(since=0)[before:]
+    half_details = sum(1 for c in half_calls if c["path"].count("/") > 3 and "/settings/" not in c["path"])
     sandbox.stop()
 
     print(f"documents in the organization:        {docs}")
@@ -101,6 +133,8 @@ def main() -> None:
     print(f"no-change re-sync: records emitted    {resync_records}")
     print(f"no-change re-sync: wall time          {resync_seconds:.1f} s")
     print(f"tap peak RSS                          {max(rss, rss2) / 1024:.0f} MiB")
+    print(f"after {changes} edits, half delivered by webhooks: {len(half_calls)} API calls "
+          f"({len(half_calls) / changes * 1000:.0f} per 1,000 changed documents; {half_details} detail calls)")
     minutes, paced_calls, refused = paced_minutes_per_1000(work, args.paced_documents, args.window)
     print(f"at Zoho's 100 calls/min (clock scaled x{60 / args.window:g}): {minutes:.1f} minutes per 1,000 "
           f"documents; {paced_calls} calls, {refused} answered 429")
