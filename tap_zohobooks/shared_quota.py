@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (org_id TEXT NOT NULL, at REAL NOT NULL);
@@ -69,7 +69,11 @@ class SharedQuota:
             raise ValueError("max_requests_per_minute must be at least 1")
         if concurrency < 1:
             raise ValueError("max_concurrent_requests must be at least 1")
-        ZoneInfo(day_timezone)  # an unknown zone fails here, with the zone's name
+        try:
+            ZoneInfo(day_timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"quota_day_timezone {day_timezone!r} is not an IANA time zone (e.g. UTC, "
+                             "Asia/Kolkata)") from None
         self.directory = directory
         self.per_window, self.window, self.concurrency = per_window, window, concurrency
         self.daily_budget = daily_budget
@@ -77,11 +81,15 @@ class SharedQuota:
         self._sleep = sleep
         self._local = threading.local()
         self.waited = 0.0
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = directory / "quota.sqlite3"
-        with self._transaction() as db:
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with self._transaction() as db:
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    db.execute(statement)
+        except (OSError, sqlite3.Error) as exc:
+            raise ValueError(f"token_cache_dir {directory} must be a writable directory: the API quota shared "
+                             f"by every run is kept there ({exc})") from None
 
     # --- the database ------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:

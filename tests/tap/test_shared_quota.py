@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tap_zohobooks import shared_quota
 from tests.helpers import run_tap
 from tests.tap.conftest import US_ORG2
@@ -77,3 +79,11 @@ def test_versions_the_webhook_spool_holds_cost_no_detail_call(sandbox, receiver,
     assert {r["invoice_id"] for r in result.records("invoices")} >= set(created)
     assert not [c for c in sandbox.api_calls() if c["path"] in {f"/books/v3/invoices/{i}" for i in created}]
     assert f"organization {US_ORG}: " in caplog.text and "4 detail calls saved by the webhook spool" in caplog.text
+
+
+def test_a_bad_quota_setting_gets_one_clear_line(sandbox, config, tmp_path):
+    with pytest.raises(ValueError, match="quota_day_timezone 'Mars/Olympus' is not an IANA time zone"):
+        run_tap({**config, "quota_day_timezone": "Mars/Olympus"})
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="must be a writable directory"):
+        run_tap({**config, "token_cache_dir": str(tmp_path / "a-file")})
