@@ -87,3 +87,13 @@ def test_a_bad_quota_setting_gets_one_clear_line(sandbox, config, tmp_path):
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="must be a writable directory"):
         run_tap({**config, "token_cache_dir": str(tmp_path / "a-file")})
+
+
+def test_two_processes_together_respect_the_concurrency_limit(sandbox, config, tmp_path):
+    sandbox.config.concurrency_limit = 1
+    sandbox.faults.arm("slow", count=10000, delay=0.03)  # every call is in flight long enough to overlap
+    shared = {**config, "organization_ids": [US_ORG2], "max_concurrent_requests": 1}
+    runs = [start_tap(shared, tmp_path, name) for name in ("poll", "history")]
+    errors = [run.communicate(timeout=120)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors
+    assert not [c for c in sandbox.api_calls() if c["status"] == 429]  # no code 1070
