@@ -3,8 +3,10 @@
 What is retried and how (docs/tap.md has the table):
 - network errors, 5xx, blank or non-JSON 200: exponential backoff (the `backoff` library);
 - 401 (codes 57/14): one token renewal and one retry, no more;
-- 429 code 44 (per-minute limit): wait out the window, then retry; code 1070 (too many in flight): short backoff;
-- 429 code 45 (daily quota) or the configured daily call budget: QuotaExhausted, the sync stops cleanly;
+- 429 code 44 (per-minute limit): wait until the window frees (Retry-After, else the shared call log), then
+  retry; code 1070 (too many in flight): short backoff;
+- 429 code 45 (daily quota) or the configured daily call budget: QuotaExhausted, the organization's sync stops
+  cleanly (other organizations go on);
 - 404: DocumentNotFound (a detail fetch of a document deleted meanwhile is skipped by the caller);
 - other 4xx or a non-zero `code`: a fatal error carrying Zoho's message.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from pathlib import Path
 
 import backoff
 import requests
@@ -22,7 +25,11 @@ from singer_sdk import metrics
 from singer_sdk.exceptions import FatalAPIError
 
 from .auth import ZohoAuth
-from .limiter import OrgRateLimiter
+from .progress import Progress
+from .shared_quota import QuotaExhausted, SharedQuota
+from .token_cache import default_cache_dir
+
+__all__ = ["DocumentNotFound", "QuotaExhausted", "RetriableZohoError", "ZohoAPIError", "ZohoBooksAPI"]
 
 
 class RetriableZohoError(Exception):
@@ -31,10 +38,6 @@ class RetriableZohoError(Exception):
 
 class DocumentNotFound(Exception):
     """404 / code 1002: the document does not exist (any more)."""
-
-
-class QuotaExhausted(Exception):
-    """The organization's daily quota (code 45) or our own daily call budget is used up."""
 
 
 class ZohoAPIError(FatalAPIError):
@@ -46,9 +49,17 @@ class _TokenRejected(Exception):
 
 
 class _RateLimited(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.retry_after = retry_after
+
+
+def _header_number(response: requests.Response, name: str) -> float | None:
+    try:
+        return float(response.headers[name])
+    except (KeyError, ValueError):
+        return None
 
 
 def _format_wait(seconds: float) -> str:
@@ -63,17 +74,23 @@ class ZohoBooksAPI:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = config.get("user_agent", "tap-zohobooks")
         self.auth = ZohoAuth(config, logger, self.session)
-        self.limiter = OrgRateLimiter(int(config.get("max_requests_per_minute", 90)),
-                                      float(config.get("rate_window_seconds", 60)))
+        budget = config.get("daily_call_budget")
+        self.quota = SharedQuota(
+            Path(config["token_cache_dir"]) if config.get("token_cache_dir") else default_cache_dir(),
+            per_window=int(config.get("max_requests_per_minute", 100)),
+            window=float(config.get("rate_window_seconds", 60)),
+            concurrency=int(config.get("max_concurrent_requests", 5)),
+            daily_budget=None if budget is None else int(budget),
+            day_timezone=config.get("quota_day_timezone") or "UTC")
+        self.progress = Progress(self.quota, logger, float(config.get("progress_interval_seconds", 30)))
         self.timeout = float(config.get("request_timeout_seconds", 60))
         self.max_tries = int(config.get("max_retries", 6))
         self.backoff_factor = float(config.get("retry_backoff_seconds", 1.0))
         self.rate_limit_wait = float(config.get("rate_limit_wait_seconds", 60))
-        self.budget = config.get("daily_call_budget")
         self.calls: Counter[str] = Counter()  # by stream name
         self.calls_by_org: Counter[str] = Counter()
         self.quota_remaining: dict[str, int] = {}
-        self.exhausted: QuotaExhausted | None = None
+        self.exhausted_orgs: dict[str, QuotaExhausted] = {}
         self._metrics_logger = metrics.get_metrics_logger()
         self._attempt_with_backoff = backoff.on_exception(
             backoff.expo, RetriableZohoError, max_tries=self.max_tries, factor=self.backoff_factor,
@@ -90,14 +107,25 @@ class ZohoBooksAPI:
     def organizations(self) -> list[dict]:
         return self.get("/organizations", None, {}, stream="organizations")["organizations"]
 
+    @property
+    def exhausted(self) -> QuotaExhausted | None:
+        """No run-wide stop: quotas are per organization, and get() raises QuotaExhausted for an
+        organization whose quota is used up before spending a call, so other organizations go on."""
+        return None
+
     def get(self, path: str, org_id: str | None, params: dict, stream: str) -> dict:
         """GET a Books path for an organization; returns the parsed body (numbers as Decimal)."""
-        if self.exhausted:
-            raise self.exhausted
-        if self.budget is not None and sum(self.calls.values()) >= int(self.budget):
-            self.exhausted = QuotaExhausted(
-                f"daily_call_budget of {self.budget} calls reached; the next run resumes from the bookmark")
-            raise self.exhausted
+        if org_id in self.exhausted_orgs:
+            raise self.exhausted_orgs[org_id]
+        try:
+            body = self._get(path, org_id, params, stream)
+        except QuotaExhausted as exc:
+            self.exhausted_orgs[org_id or ""] = exc
+            raise
+        self.progress.answered(org_id or "", stream, path, body)
+        return body
+
+    def _get(self, path: str, org_id: str | None, params: dict, stream: str) -> dict:
         query = dict(params)
         if org_id:
             query["organization_id"] = org_id
@@ -116,10 +144,9 @@ class ZohoBooksAPI:
                 if limited > int(self.config.get("max_rate_limit_retries", 5)):
                     raise ZohoAPIError(f"Zoho kept answering 429 code {exc.code} for {path}: {exc}") from None
                 if exc.code == 44:
-                    self.logger.warning("Zoho per-minute limit hit (code 44) for org %s; waiting %.0fs",
-                                        org_id, self.rate_limit_wait)
-                    self.limiter.block(org_id or "", self.rate_limit_wait)
-                    time.sleep(self.rate_limit_wait)
+                    pause = self.quota.block_until_window_frees(org_id or "", exc.retry_after, self.rate_limit_wait)
+                    self.logger.warning("Zoho per-minute limit hit (code 44) for org %s; waiting %.1fs until "
+                                        "the window frees", org_id, pause)
                 else:
                     pause = min(2 ** (limited - 1), 30) * self.backoff_factor
                     self.logger.info("Zoho concurrency limit (code 1070) for org %s; retrying in %.1fs",
@@ -133,22 +160,38 @@ class ZohoBooksAPI:
             raise ZohoAPIError(f"Zoho Books kept failing for {path} after {self.max_tries} tries: {exc}") from None
 
     def _attempt(self, path: str, org_id: str | None, query: dict, stream: str) -> dict:
-        if org_id:
-            self.limiter.acquire(org_id)
         headers = {"Authorization": f"Zoho-oauthtoken {self.auth.access_token()}"}
-        started = time.monotonic()
+        ticket = self.quota.acquire(org_id) if org_id else None
+        started, response = time.monotonic(), None
         try:
             response = self.session.get(self.books_url + path, params=query, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             raise RetriableZohoError(type(exc).__name__) from None
         finally:
+            if ticket:
+                self.quota.release(ticket, refused=response is not None and response.status_code == 429)
             self.calls[stream] += 1
             if org_id:
                 self.calls_by_org[org_id] += 1
+            self.progress.called(org_id or "", stream)
         self._log_duration(stream, path, response, time.monotonic() - started)
-        if org_id and response.headers.get("X-Rate-Limit-Remaining", "").isdigit():
-            self.quota_remaining[org_id] = int(response.headers["X-Rate-Limit-Remaining"])
+        if org_id:
+            self._note_rate_headers(org_id, response)
         return self._classify(path, org_id, response)
+
+    def _note_rate_headers(self, org_id: str, response: requests.Response) -> None:
+        """Honour Zoho's X-Rate-Limit-* headers: the day's calls left, and the minute's when sent."""
+        remaining = _header_number(response, "X-Rate-Limit-Remaining")
+        if remaining is not None:
+            self.quota_remaining[org_id] = int(remaining)
+            self.quota.note_zoho_remaining(org_id, int(remaining))
+        limit = _header_number(response, "X-Rate-Limit-Limit")
+        if limit:
+            self.progress.daily_limit[org_id] = int(limit)
+        minute_left = _header_number(response, "X-Rate-Limit-Minute-Remaining")
+        minute_reset = _header_number(response, "X-Rate-Limit-Minute-Reset")
+        if minute_left is not None and minute_left <= 0 and minute_reset and response.status_code != 429:
+            self.quota.block_for(org_id, minute_reset)
 
     def _classify(self, path: str, org_id: str | None, response: requests.Response) -> dict:
         status = response.status_code
@@ -169,11 +212,10 @@ class ZohoBooksAPI:
             if code == 45:
                 reset = response.headers.get("X-Rate-Limit-Reset", "")
                 when = f"resets in about {_format_wait(float(reset))}" if reset.isdigit() else "resets within 24h"
-                self.exhausted = QuotaExhausted(
+                raise QuotaExhausted(
                     f"Zoho daily API quota of organization {org_id} is used up ({message}); it {when}. "
                     "The next run resumes from the bookmark")
-                raise self.exhausted
-            raise _RateLimited(int(code or 44), message)
+            raise _RateLimited(int(code or 44), message, _header_number(response, "Retry-After"))
         if status == 404 or code == 1002:
             raise DocumentNotFound(message)
         if status >= 400 or (code not in (0, None)):

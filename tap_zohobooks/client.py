@@ -173,8 +173,10 @@ class ZohoDocumentStream(Stream):
 
     def _record(self, org_id: str, row: dict, changed: dt.datetime) -> dict | None:
         self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
+        self.api.progress.document_done(org_id, self.name)
         spooled = self._spooled_version(org_id, row, changed)
         if spooled is not None:  # the webhook already brought this version: no detail call
+            self.api.progress.spool_hit(org_id, self.name)
             record = self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
                                     arrival=spooled.received_at)
             self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])

@@ -49,20 +49,30 @@ class TapZohoBooks(Tap):
                     description="Fetch each changed document's detail (line items, taxes, applied "
                                 "payments). Off: list fields only, one call per 200 documents."),
         th.Property("page_size", th.IntegerType, default=200, description="Rows per list call (max 200)."),
-        th.Property("max_requests_per_minute", th.IntegerType, default=90,
-                    description="Client-side cap per organization (Zoho allows 100/min)."),
-        th.Property("rate_window_seconds", th.IntegerType, default=60,
+        th.Property("max_requests_per_minute", th.IntegerType, default=100,
+                    description="Calls per organization per window (Zoho allows 100 a minute), shared by "
+                                "every tap process of the machine using the same token_cache_dir."),
+        th.Property("rate_window_seconds", th.NumberType, default=60,
                     description="Window of max_requests_per_minute (60; other values for proxies and tests)."),
+        th.Property("max_concurrent_requests", th.IntegerType, default=5,
+                    description="Calls in flight per organization across every process (Zoho: 5 on the "
+                                "Free plan, 10 on paid plans)."),
         th.Property("daily_call_budget", th.IntegerType,
-                    description="Stop cleanly after this many API calls in a run, keeping quota for "
-                                "other integrations; the next run resumes from the bookmark."),
+                    description="Most API calls per organization per day, shared by every run and process "
+                                "(keeps quota for other integrations); a sync that reaches it stops cleanly "
+                                "and the first run of the next day resumes from the bookmark."),
+        th.Property("quota_day_timezone", th.StringType, default="UTC",
+                    description="IANA time zone whose midnight starts a new daily_call_budget day."),
+        th.Property("progress_interval_seconds", th.NumberType, default=30,
+                    description="How often a long sync logs its progress (documents, calls, ETA) on stderr."),
         th.Property("request_timeout_seconds", th.IntegerType, default=60),
         th.Property("max_retries", th.IntegerType, default=6,
                     description="Tries for a transient failure (5xx, timeouts, blank 200) before failing."),
         th.Property("retry_backoff_seconds", th.NumberType, default=1.0,
                     description="Base of the exponential backoff between retries."),
         th.Property("rate_limit_wait_seconds", th.IntegerType, default=60,
-                    description="Wait after Zoho's per-minute limit (429 code 44)."),
+                    description="Wait after Zoho's per-minute limit (429 code 44) when neither Retry-After "
+                                "nor this machine's call log says when the window frees."),
         th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
                     description="Renew the access token this long before it expires."),
         th.Property("token_cache_enabled", th.BooleanType, default=True,
@@ -145,16 +155,19 @@ class TapZohoBooks(Tap):
         if "api" not in self.__dict__:
             return
         api = self.api
+        api.progress.report()
         for name, calls in sorted(api.calls.items()):
             self.logger.info("Summary: stream %s made %d API calls", name, calls)
         for org_id, calls in sorted(api.calls_by_org.items()):
-            left = api.quota_remaining.get(org_id)
-            self.logger.info("Summary: organization %s: %d API calls this run, daily quota remaining: %s",
-                             org_id, calls, "unknown" if left is None else left)
+            left = api.quota.left_today(org_id)
+            self.logger.info("Summary: organization %s: %d API calls this run, %d detail calls saved by the webhook "
+                             "spool, %d calls today by every run, daily quota remaining: %s", org_id, calls,
+                             api.progress.saved_by_spool(org_id), api.quota.used_today(org_id),
+                             "unknown" if left is None else left)
         self.logger.info("Summary: access tokens minted this run: %d; waited %.1fs for the rate limiter",
-                         api.auth.mints, api.limiter.waited)
-        if api.exhausted:
-            self.logger.warning("Summary: stopped early: %s", api.exhausted)
+                         api.auth.mints, api.quota.waited)
+        for org_id, reason in sorted(api.exhausted_orgs.items()):
+            self.logger.warning("Summary: organization %s stopped early: %s", org_id, reason)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ class SandboxConfig:
     rate_block_seconds: float = 0.0  # [I] extra block after code 44 beyond the sliding window
     daily_quota: int = 10000  # [S] Premium plan; Free is 1000
     concurrency_limit: int = 10  # [S] paid plans 10, Free 5
-    send_rate_limit_headers: bool = True  # [I] X-Rate-Limit-* as hotglue reads them
+    send_rate_limit_headers: bool = True  # [I] X-Rate-Limit-* as hotglue reads them (the daily quota)
+    send_minute_rate_limit_headers: bool = False  # [I] X-Rate-Limit-Minute-* on answers, Retry-After on code 44
     per_page_max: int = 200  # [I] clamp
     not_found_status: int = 404  # [I] code 1002 with HTTP 404
     # --- Data quirks ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -75,15 +76,32 @@ class OrgLimiter:
         with self._lock:
             self._in_flight[org_id] -= 1
 
-    def headers(self, org_id: str) -> dict[str, str]:
-        if not self.config.send_rate_limit_headers:
-            return {}
-        limit = self.config.daily_quota
-        return {
-            "X-Rate-Limit-Limit": str(limit),
-            "X-Rate-Limit-Remaining": str(max(0, limit - self.used_today(org_id))),
-            "X-Rate-Limit-Reset": str(seconds_until_utc_midnight()),
-        }
+    def headers(self, org_id: str, refused_code: int | None = None) -> dict[str, str]:
+        """The daily X-Rate-Limit-* headers and, when configured, the minute's (Retry-After on code 44)."""
+        cfg, headers = self.config, {}
+        if cfg.send_rate_limit_headers:
+            headers.update({
+                "X-Rate-Limit-Limit": str(cfg.daily_quota),
+                "X-Rate-Limit-Remaining": str(max(0, cfg.daily_quota - self.used_today(org_id))),
+                "X-Rate-Limit-Reset": str(seconds_until_utc_midnight()),
+            })
+        if cfg.send_minute_rate_limit_headers:
+            remaining, frees_in = self._minute(org_id)
+            headers.update({"X-Rate-Limit-Minute-Limit": str(cfg.requests_per_window),
+                            "X-Rate-Limit-Minute-Remaining": str(remaining),
+                            "X-Rate-Limit-Minute-Reset": f"{frees_in:.3f}"})
+            if refused_code == 44:
+                headers["Retry-After"] = str(max(1, math.ceil(frees_in)))
+        return headers
+
+    def _minute(self, org_id: str) -> tuple[int, float]:
+        """(calls left in the window, seconds until the oldest call leaves it or the block ends)."""
+        cfg, now = self.config, time.monotonic()
+        with self._lock:
+            recent = [t for t in self._recent[org_id] if now - t < cfg.rate_window_seconds]
+            frees_in = recent[0] + cfg.rate_window_seconds - now if recent else 0.0
+            frees_in = max(frees_in, self._blocked_until.get(org_id, 0.0) - now)
+        return max(0, cfg.requests_per_window - len(recent)), max(frees_in, 0.0)
 
 
 FAULT_KINDS = ("blank_200", "non_json_200", "http_500", "http_502", "http_503", "http_404", "slow", "invalid_token",

@@ -121,7 +121,7 @@ class ZohoSandbox:
         org = self.store.orgs[org_id]
         refused = self.limiter.acquire(org_id)
         if refused:
-            return 429, {"code": refused[0], "message": refused[1]}, self.limiter.headers(org_id)
+            return 429, {"code": refused[0], "message": refused[1]}, self.limiter.headers(org_id, refused[0])
         try:
             if fault and fault.kind == "slow":
                 time.sleep(fault.delay)
@@ -138,7 +138,7 @@ class ZohoSandbox:
             if fault and fault.kind.startswith("limit_"):
                 code = int(fault.kind[6:])
                 message = {44: RATE_LIMIT_44, 45: daily_quota_message(cfg.daily_quota), 1070: CONCURRENCY_1070}[code]
-                return 429, {"code": code, "message": message}, extra
+                return 429, {"code": code, "message": message}, self.limiter.headers(org_id, code)
             status, payload = self._route(method, org, parts, q, body)
             return status, payload, extra
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -32,11 +33,49 @@ def test_client_side_limiter_stays_under_the_per_minute_limit(sandbox, config):
     assert not [r for r in sandbox.api_calls() if r["status"] == 429]
 
 
-def test_code_44_waits_out_the_window_and_continues(sandbox, config):
-    sandbox.faults.arm("limit_44", count=2, path_contains="/bills")
-    result = run_tap({**config, "organization_ids": [US_ORG2], "rate_limit_wait_seconds": 0})
-    assert [r["code"] for r in sandbox.api_calls() if r["status"] == 429] == [44, 44]
+def seconds_between(earlier: dict, later: dict) -> float:
+    return (dt.datetime.fromisoformat(later["time"]) - dt.datetime.fromisoformat(earlier["time"])).total_seconds()
+
+
+def test_code_44_waits_only_until_the_window_frees(sandbox, config):
+    # The tap believes in 100 calls per half second; the sandbox allows 5, so the tap runs into code 44.
+    # A flat wait would be rate_limit_wait_seconds (30 s); the tap must instead wait until its call
+    # log says the oldest call left the window, and its retry must then be admitted.
+    sandbox.config.requests_per_window, sandbox.config.rate_window_seconds = 5, 0.5
+    result = run_tap({**config, "organization_ids": [US_ORG2], "max_requests_per_minute": 100,
+                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30})
     assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+    calls = sandbox.api_calls()
+    refused = [i for i, r in enumerate(calls) if r["status"] == 429]
+    assert refused and all(calls[i]["code"] == 44 for i in refused)
+    for i in refused:
+        retry = calls[i + 1]
+        assert retry["status"] == 200, "the retry after a code 44 came before the window freed"
+        assert seconds_between(calls[i], retry) < 1.5, "waited longer than the rest of the window"
+
+
+def test_minute_headers_are_honoured_so_no_429_happens(sandbox, config):
+    # Same mismatch, but the sandbox says how many calls the minute has left: the tap pauses on 0.
+    sandbox.config.requests_per_window, sandbox.config.rate_window_seconds = 5, 0.5
+    sandbox.config.send_minute_rate_limit_headers = True
+    result = run_tap({**config, "organization_ids": [US_ORG2], "max_requests_per_minute": 100,
+                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30})
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+    assert not [r for r in sandbox.api_calls() if r["status"] == 429]
+
+
+def test_a_429_with_retry_after_waits_that_long_only(sandbox, config):
+    # The sandbox's window is 1 s and it says so in Retry-After; the tap's own log (a 30 s window)
+    # would wait up to 30 s: Retry-After wins.
+    sandbox.config.rate_window_seconds = 1
+    sandbox.config.send_minute_rate_limit_headers = True
+    sandbox.faults.arm("limit_44", count=1, path_contains="/bills")
+    result = run_tap({**config, "organization_ids": [US_ORG2], "rate_window_seconds": 30,
+                      "rate_limit_wait_seconds": 30})
+    assert len(result.records()) == all_documents(sandbox, [US_ORG2])
+    calls = sandbox.api_calls()
+    (i,) = [i for i, r in enumerate(calls) if r["status"] == 429]
+    assert calls[i + 1]["status"] == 200 and seconds_between(calls[i], calls[i + 1]) < 10
 
 
 def test_code_1070_backs_off_briefly_and_continues(sandbox, config):
@@ -100,4 +139,5 @@ def test_summary_reports_calls_and_quota(sandbox, config, caplog):
     with caplog.at_level(logging.INFO):
         run_tap({**config, "organization_ids": [US_ORG2]})
     calls = len([c for c in sandbox.api_calls() if not c["path"].endswith("/organizations")])
-    assert f"organization {US_ORG2}: {calls} API calls this run, daily quota remaining: {10000 - calls}" in caplog.text
+    assert (f"organization {US_ORG2}: {calls} API calls this run, 0 detail calls saved by the webhook spool, "
+            f"{calls} calls today by every run, daily quota remaining: {10000 - calls}") in caplog.text
