@@ -23,8 +23,10 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from .credentials import build_credentials
+from .batch_load import BatchLoader
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
+from .load_methods import BATCH_LOAD, DEFAULT_LOAD_METHOD, load_method
 from .retry_queue import RetryQueue
 from .sinks import BigQueryAuditSink
 from .writer import BigQueryUnavailable, BigQueryWriter
@@ -67,6 +69,9 @@ class TargetBigQueryAudit(Target):
                     description="Table of rows that could not be written, with the reason."),
         th.Property("retry_queue_dir", th.StringType, default=".target-bigquery-audit/retry-queue",
                     description="Durable local queue of batches BigQuery did not take."),
+        th.Property("load_method", th.StringType, default=DEFAULT_LOAD_METHOD,
+                    description="How rows are written: streaming_insert (insertAll) or batch_load (load jobs with "
+                                "deterministic job ids; works on the free tier). Every method only appends."),
         th.Property("insert_batch_rows", th.IntegerType, default=500, description="Rows per insertAll request."),
         th.Property("max_retries", th.IntegerType, default=6, description="Tries for a transient BigQuery error."),
         th.Property("retry_backoff_max_seconds", th.NumberType, default=60,
@@ -85,11 +90,7 @@ class TargetBigQueryAudit(Target):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        method = str(self.config.get("load_method") or "append-only").split(".")[-1].lower().replace("_", "-")
-        if method != "append-only":
-            raise ConfigValidationError(
-                f"load_method {self.config.get('load_method')!r} is not supported: target-bigquery-audit only "
-                "appends (an edit is a new row; the _current views give the latest version). Remove load_method.")
+        self.load_method = load_method(self.config)  # refused here, with its one-line reason
         self.replication_keys: dict[str, str | None] = {}
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False
@@ -130,6 +131,11 @@ class TargetBigQueryAudit(Target):
         self.logger.info("Writing to %s.%s (run %s)", writer.project, writer.dataset, self.run_id)
         return writer
 
+    @cached_property
+    def loader(self) -> BigQueryWriter | BatchLoader:
+        """What appends rows for the chosen load method (same insert(table, rows) -> refused contract)."""
+        return BatchLoader(self.writer) if self.load_method == BATCH_LOAD else self.writer
+
     def connect(self) -> BigQueryWriter:
         """The writer, with batches left in the retry queue by an earlier run sent first."""
         writer = self.writer
@@ -165,6 +171,14 @@ class TargetBigQueryAudit(Target):
         super()._process_state_message(message_dict)
         if self.config.get("flush_on_state"):
             self.drain_all()  # write pending rows, then pass this STATE on (live pipelines)
+
+    def _write_state_message(self, state: dict) -> None:
+        # The SDK offers no public hook here; overridden so a STATE is passed on once, not again by
+        # every later drain (end of input, end of pipe) that has nothing new.
+        if state == getattr(self, "_last_state_passed_on", None):
+            return
+        self._last_state_passed_on = state
+        super()._write_state_message(state)
 
     # --- delivery -------------------------------------------------------------------------------------
     def deliver(self, stream: str, table: str, rows: list[dict], dead: list[dict]) -> None:
@@ -219,7 +233,7 @@ class TargetBigQueryAudit(Target):
         for row in rows:
             if table != self.dead_letters.table:
                 row["json"]["_loaded_at"] = loaded_at
-        refused = self.writer.insert(table, rows)
+        refused = self.loader.insert(table, rows)
         if not refused:
             return
         if table == self.dead_letters.table:
