@@ -5,6 +5,8 @@
   existing job's outcome is used instead of loading the rows again.
 - NUMERIC/BIGNUMERIC values are already exact decimal strings, JSON columns JSON text: NDJSON keeps
   money exact.
+- A local journal (journal.py) records each job before it is submitted, so rows a finished job
+  loaded are skipped when the tap re-sends them in differently cut batches after a crash.
 - A job that fails because of bad rows is split in halves (each half its own deterministic job) until
   the bad rows stand alone; those are returned with BigQuery's reason (dead-letter table).
 """
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+from functools import cached_property
+from pathlib import Path
 
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
 from .bq_types import to_json_text
+from .journal import LoadJournal
 from .writer import BigQueryUnavailable, BigQueryWriter
 
 MAX_LOAD_ROWS = 50_000  # keep one job's NDJSON small in memory
@@ -34,10 +39,35 @@ def load_job_id(table: str, row_ids: list[str]) -> str:
 class BatchLoader:
     """Same contract as BigQueryWriter.insert: rows ({"insertId", "json"}) in, refused rows out."""
 
-    def __init__(self, writer: BigQueryWriter) -> None:
+    def __init__(self, writer: BigQueryWriter, journal_path: Path) -> None:
         self.writer = writer
+        self.journal_path = journal_path
+
+    @cached_property
+    def journal(self) -> LoadJournal:
+        """Opened at the first batch (it asks BigQuery about jobs a killed run left without outcome)."""
+        return LoadJournal(self.journal_path, self._job_loaded)
+
+    def _job_loaded(self, job_id: str) -> bool:
+        w = self.writer
+        try:
+            job = w.call(w.client.get_job, job_id, location=w.location, timeout=w.timeout, retry=None)
+            w.call(job.result, timeout=max(w.timeout, 300), retry=None)
+        except (gexc.NotFound, gexc.BadRequest):
+            return False
+        except gexc.GoogleAPICallError:
+            if job.error_result is not None:
+                return False
+            raise
+        return job.error_result is None
+
+    def state_passed_on(self) -> None:
+        if "journal" in self.__dict__:
+            self.journal.state_passed_on()
 
     def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
+        done = self.journal.loaded.get(table, set())
+        rows = [r for r in rows if r["insertId"] not in done]  # loaded by a journaled job of an earlier run
         refused: list[tuple[dict, str]] = []
         for start in range(0, len(rows), MAX_LOAD_ROWS):
             refused.extend(self._load(table, rows[start:start + MAX_LOAD_ROWS]))
@@ -55,7 +85,9 @@ class BatchLoader:
     def _run_job(self, table: str, rows: list[dict]) -> str | None:
         """Run (or find) the batch's job; None when its rows are in the table, else BigQuery's reason."""
         w = self.writer
-        job_id = load_job_id(table, [r["insertId"] for r in rows])
+        row_ids = [r["insertId"] for r in rows]
+        job_id = load_job_id(table, row_ids)
+        self.journal.intend(job_id, table, row_ids)
         body = "".join(to_json_text(r["json"]) + "\n" for r in rows).encode()
         config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
                                         write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
@@ -74,5 +106,7 @@ class BatchLoader:
             if job.error_result is None and not isinstance(exc, gexc.BadRequest):
                 raise
             errors = job.errors or ([job.error_result] if job.error_result else [])
+            self.journal.finished(job_id, table, row_ids, ok=False)
             return "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in errors) or str(exc)
+        self.journal.finished(job_id, table, row_ids, ok=True)
         return None

@@ -54,7 +54,7 @@ def test_batch_load_sends_a_refused_row_to_the_dead_letter_table(bigquery_emulat
     from target_bigquery_audit.target import TargetBigQueryAudit
 
     target = TargetBigQueryAudit(config=config, parse_env_config=False)
-    refused = BatchLoader(target.writer).insert("invoices", [
+    refused = BatchLoader(target.writer, tmp_path / "journal.jsonl").insert("invoices", [
         {"insertId": "ok", "json": {"invoice_id": "900", "organization_id": "org1", "_row_id": "ok"}},
         {"insertId": "bad", "json": {"invoice_id": "901", "total": "not money", "_row_id": "bad"}}])
     assert [row["insertId"] for row, _ in refused] == ["bad"] and refused[0][1]
