@@ -16,6 +16,22 @@ from typing import Callable, Iterator
 import simplejson
 
 
+def default_directory(configured: str | None = None) -> Path:
+    """A stable absolute queue directory, whatever directory the run starts in.
+
+    Beside the Meltano project's state when run by Meltano (`MELTANO_PROJECT_ROOT`), else per user
+    (`$XDG_STATE_HOME` or `~/.local/state`). A relative `retry_queue_dir` is taken from the Meltano
+    project root when there is one."""
+    root = os.environ.get("MELTANO_PROJECT_ROOT")
+    if configured:
+        path = Path(configured).expanduser()
+        return (Path(root) / path if root and not path.is_absolute() else path).absolute()
+    if root:
+        return Path(root).absolute() / ".meltano" / "run" / "target-bigquery-audit" / "retry-queue"
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state).absolute() / "target-bigquery-audit" / "retry-queue"
+
+
 class RetryQueue:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -46,6 +62,9 @@ class RetryQueue:
 
     def __len__(self) -> int:
         return len(self.pending())
+
+    def row_count(self) -> int:
+        return sum(len(rows) for _, _, rows in self.batches())
 
     def batches(self) -> Iterator[tuple[Path, str, list[dict]]]:
         for path in self.pending():

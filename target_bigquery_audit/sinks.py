@@ -8,9 +8,10 @@ same source event always gets the same insertId, on retry, on replay and on a re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from google.cloud.bigquery import SchemaField
 from singer_sdk.exceptions import InvalidRecord
@@ -19,11 +20,31 @@ from singer_sdk.sinks import BatchSink
 from .bq_types import (Column, ValueRejected, canonical_json, column_name, compile_column, schema_fields,
                        to_bigquery, to_json_text)
 from .validation import FastValidator
+from .dead_letter import DeadLetters
+from .writer import BigQueryUnavailable, BigQueryWriter
 from .schema_evolution import evolve, fall_back_to_json
 from .views import current_view_sql
 
-if TYPE_CHECKING:
-    from .target import TargetBigQueryAudit
+
+
+class AuditTarget(Protocol):
+    """What a sink needs from its target (the target implements it; sinks never import target.py)."""
+
+    run_id: str
+    replication_keys: dict[str, str | None]
+    views_outdated: bool
+    dead_letters: DeadLetters
+
+    @property
+    def writer(self) -> BigQueryWriter: ...
+
+    def connect(self) -> BigQueryWriter: ...
+
+    def note_unavailable(self) -> None: ...
+
+    def quick_if_degraded(self) -> contextlib.AbstractContextManager: ...
+
+    def deliver(self, stream: str, table: str, rows: list[dict], dead: list[dict]) -> None: ...
 
 AUDIT_FIELDS = [
     SchemaField("_source_event_id", "STRING", description="Identity of the source event (one per document version)"),
@@ -49,20 +70,40 @@ def sha256_text(text: str) -> str:
 
 
 class BigQueryAuditSink(BatchSink):
-    def __init__(self, target: TargetBigQueryAudit, stream_name: str, schema: dict, key_properties) -> None:
+    def __init__(self, target: AuditTarget, stream_name: str, schema: dict, key_properties) -> None:
         self.audit_target = target
         super().__init__(target, stream_name, schema, key_properties)
         self.table = column_name(f"{self.config.get('table_prefix', '')}{stream_name}")
         self.columns: dict[str, SchemaField] = {}
         self.plan: list[tuple[str, Column]] = []  # (record key, compiled column) for data columns
+        self.set_up = False  # table created/widened in BigQuery (False while BigQuery is unreachable)
 
     # --- table and view --------------------------------------------------------------------------
     def setup(self) -> None:
-        writer = self.audit_target.connect()
+        """Create or widen the table. When BigQuery does not answer, rows are built for the table as the
+        stream describes it and kept in the retry queue; the table is set up again before each batch."""
         numeric = self.config.get("numeric_type", "NUMERIC")
         data_props = {k: v for k, v in self.schema.get("properties", {}).items() if k not in AUDIT_NAMES}
         wanted = dict(zip(data_props, schema_fields(data_props, numeric)))
         wanted.update({f.name: f for f in AUDIT_FIELDS})
+        try:
+            with self.audit_target.quick_if_degraded():
+                self._set_up_table(wanted)
+            self.set_up = True
+        except BigQueryUnavailable as exc:
+            self.audit_target.note_unavailable()
+            self.logger.warning("BigQuery unavailable while setting up table %s (%s): its rows wait in the retry "
+                                "queue; the table is set up when BigQuery answers", self.table, exc)
+            self.columns = wanted
+            self._compile_plan()
+            self.set_up = False
+
+    def _compile_plan(self) -> None:
+        self.plan = [(prop, compile_column(field)) for prop, field in self.columns.items() if prop not in AUDIT_NAMES]
+        self._arrival_column = compile_column(self.columns["_arrival_ts"])
+
+    def _set_up_table(self, wanted: dict[str, SchemaField]) -> None:
+        writer = self.audit_target.connect()
         table = writer.get_table(self.table)
         if table is None:
             fields = list(wanted.values())
@@ -86,16 +127,15 @@ class BigQueryAuditSink(BatchSink):
                     writer.add_columns(table, final)
             for note in notes:
                 self.logger.warning("Stream %s: %s", self.stream_name, note)
-        self.plan = [(prop, compile_column(field)) for prop, field in self.columns.items() if prop not in AUDIT_NAMES]
-        self._arrival_column = compile_column(self.columns["_arrival_ts"])
+        self._compile_plan()
         if changed:
             self.audit_target.views_outdated = True
-        if self.config.get("create_views", True) and (changed or writer.get_table(f"{self.table}_current") is None):
-            self._create_current_view()
+        if self.config.get("create_views", True):
+            self._create_current_view(force=changed)
 
-    def _create_current_view(self) -> None:
-        """(Re)create `<table>_current`: only when the table is new or changed, or the view is missing,
-        since view DDL counts against BigQuery's table-update limits. A failure is logged, not raised:
+    def _create_current_view(self, force: bool) -> None:
+        """(Re)create `<table>_current` only when the table is new or changed, or the view's definition
+        changed (or it is missing), since view DDL counts against BigQuery's table-update limits. A failure is logged, not raised:
         the view is derived from the table and is made again by the next run."""
         writer = self.audit_target.writer
         keys = [self.columns[k].name for k in self.key_properties if k in self.columns]
@@ -103,7 +143,7 @@ class BigQueryAuditSink(BatchSink):
         sql = current_view_sql(writer.table_id(self.table), writer.table_id(f"{self.table}_current"), keys,
                                self.columns[rk].name if rk in self.columns else None)
         try:
-            writer.run_ddl(sql)
+            writer.refresh_view(f"{self.table}_current", sql, force=force)
         except Exception as exc:  # noqa: BLE001
             self.logger.warning("View %s_current not refreshed (%s); the next run tries again", self.table, exc)
 
@@ -112,7 +152,11 @@ class BigQueryAuditSink(BatchSink):
         return FastValidator(self.schema) if self.validate_schema else None
 
     def _validate_and_parse(self, record: dict) -> dict:
-        """Like the SDK's, but an invalid record is kept for the dead-letter table, not fatal."""
+        """Like the SDK's, but an invalid record is kept for the dead-letter table, not fatal.
+
+        Private SDK method: the SDK offers no public hook that keeps an invalid record (its
+        `fail_on_record_validation_exception` only logs and passes it on, and a bad date-time raises
+        from timestamp parsing with no hook at all), so this override stays until it does."""
         try:
             if self._validator is not None:
                 self._validator.validate(record)
@@ -182,4 +226,6 @@ class BigQueryAuditSink(BatchSink):
                                                reason, record))
 
     def process_batch(self, context: dict) -> None:
+        if not self.set_up:
+            self.setup()  # BigQuery was down at SCHEMA time; a quick try (rows are queued if it still is)
         self.audit_target.deliver(self.stream_name, self.table, context.get("rows", []), context.get("dead", []))

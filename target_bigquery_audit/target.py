@@ -9,13 +9,14 @@ the queue before it is queued too, so the run does not stall.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import os
 import uuid
 from functools import cached_property
-from pathlib import Path
 
+from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
 from singer_sdk import Target
@@ -25,9 +26,11 @@ from singer_sdk.exceptions import ConfigValidationError
 from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
 
 from .credentials import build_credentials
+from .batch_load import BatchLoader
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
-from .retry_queue import RetryQueue
+from .load_methods import BATCH_LOAD, DEFAULT_LOAD_METHOD, load_method
+from .retry_queue import RetryQueue, default_directory
 from .sinks import BigQueryAuditSink
 from .writer import BigQueryUnavailable, BigQueryWriter
 
@@ -67,8 +70,13 @@ class TargetBigQueryAudit(Target):
                     description="Create the finance_* views when the Zoho Books tables are present."),
         th.Property("dead_letter_table", th.StringType, default="_dead_letter",
                     description="Table of rows that could not be written, with the reason."),
-        th.Property("retry_queue_dir", th.StringType, default=".target-bigquery-audit/retry-queue",
-                    description="Durable local queue of batches BigQuery did not take."),
+        th.Property("retry_queue_dir", th.StringType,
+                    description="Durable local queue of batches BigQuery did not take (default: "
+                                "$MELTANO_PROJECT_ROOT/.meltano/run/target-bigquery-audit/retry-queue under Meltano, "
+                                "else ~/.local/state/target-bigquery-audit/retry-queue)."),
+        th.Property("load_method", th.StringType, default=DEFAULT_LOAD_METHOD,
+                    description="How rows are written: streaming_insert (insertAll) or batch_load (load jobs with "
+                                "deterministic job ids; works on the free tier). Every method only appends."),
         th.Property("insert_batch_rows", th.IntegerType, default=500, description="Rows per insertAll request."),
         th.Property("max_retries", th.IntegerType, default=6, description="Tries for a transient BigQuery error."),
         th.Property("retry_backoff_max_seconds", th.NumberType, default=60,
@@ -93,15 +101,13 @@ class TargetBigQueryAudit(Target):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        method = str(self.config.get("load_method") or "append-only").split(".")[-1].lower().replace("_", "-")
-        if method != "append-only":
-            raise ConfigValidationError(
-                f"load_method {self.config.get('load_method')!r} is not supported: target-bigquery-audit only "
-                "appends (an edit is a new row; the _current views give the latest version). Remove load_method.")
+        self.load_method = load_method(self.config)  # refused here, with its one-line reason
         self.replication_keys: dict[str, str | None] = {}
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False
         self._queue_checked = False
+        self._dataset_ready = False
+        self.rows_written: collections.Counter[str] = collections.Counter()  # per table, for the run summary
         self.views_outdated = False  # a table was created or widened this run
 
     @cached_property
@@ -116,7 +122,7 @@ class TargetBigQueryAudit(Target):
 
     @cached_property
     def retry_queue(self) -> RetryQueue:
-        return RetryQueue(Path(self.config.get("retry_queue_dir", ".target-bigquery-audit/retry-queue")))
+        return RetryQueue(default_directory(self.config.get("retry_queue_dir")))
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
@@ -131,20 +137,47 @@ class TargetBigQueryAudit(Target):
                                 quota_wait=float(cfg.get("quota_wait_seconds", 600)),
                                 batch_rows=int(cfg.get("insert_batch_rows", 500)),
                                 timeout=float(cfg.get("request_timeout_seconds", 60)))
-        writer.ensure_dataset()
-        if writer.get_table(self.dead_letters.table) is None:
-            writer.create_table(self.dead_letters.table, DEAD_LETTER_FIELDS, "failed_at", ["stream"],
-                                description="Rows that could not be written as they are, with the reason")
-        self.logger.info("Writing to %s.%s (run %s)", writer.project, writer.dataset, self.run_id)
         return writer
 
-    def connect(self) -> BigQueryWriter:
-        """The writer, with batches left in the retry queue by an earlier run sent first."""
+    def _ensure_dataset(self) -> None:
+        """Dataset and dead-letter table exist; BigQueryUnavailable when BigQuery does not answer."""
+        if self._dataset_ready:
+            return
         writer = self.writer
+        with self.quick_if_degraded():
+            writer.ensure_dataset()
+            if writer.get_table(self.dead_letters.table) is None:
+                writer.create_table(self.dead_letters.table, DEAD_LETTER_FIELDS, "failed_at", ["stream"],
+                                    description="Rows that could not be written as they are, with the reason")
+        self._dataset_ready = True
+        self.logger.info("Writing to %s.%s with %s (run %s)", writer.project, writer.dataset, self.load_method,
+                         self.run_id)
+
+    @cached_property
+    def loader(self) -> BigQueryWriter | BatchLoader:
+        """What appends rows for the chosen load method (same insert(table, rows) -> refused contract)."""
+        if self.load_method == BATCH_LOAD:
+            journal = self.retry_queue.directory.parent / "load-journal" / f"{self.config['dataset']}.jsonl"
+            return BatchLoader(self.writer, journal)
+        return self.writer
+
+    def connect(self) -> BigQueryWriter:
+        """The writer, dataset ready, with batches left in the retry queue by an earlier run sent first.
+
+        Raises BigQueryUnavailable when BigQuery does not answer (the caller queues and goes on)."""
+        try:
+            self._ensure_dataset()
+        except BigQueryUnavailable:
+            self._degraded = True
+            raise
         if not self._queue_checked:
             self._queue_checked = True
             self._flush_queue()
-        return writer
+        return self.writer
+
+    def note_unavailable(self) -> None:
+        """A sink could not reach BigQuery: later calls make one quick try until it answers again."""
+        self._degraded = True
 
     def _create_finance_views(self) -> None:
         """Finance views over the Zoho tables that exist (docs: finance_views.py).
@@ -158,22 +191,34 @@ class TargetBigQueryAudit(Target):
             tables = {name: self.writer.get_table(f"{prefix}{name}") for name in ZOHO_TABLES}
             columns = {name: {f.name for f in t.schema} for name, t in tables.items() if t is not None}
             views = finance_view_sql(lambda t: f"`{self.writer.table_id(prefix + t)}`", columns)
-            if self.views_outdated or any(self.writer.get_table(prefix + n) is None for n in views):
-                for sql in views.values():
-                    self.writer.run_ddl(sql)
+            for name, sql in views.items():
+                self.writer.refresh_view(prefix + name, sql, force=self.views_outdated)
         except Exception as exc:  # noqa: BLE001
             self.logger.warning("Finance views not refreshed: %s", exc)
 
     # --- Singer messages --------------------------------------------------------------------------
     def _process_schema_message(self, message_dict: dict) -> None:
+        # Private SDK method: no public hook gives a sink the SCHEMA's bookmark_properties, which the
+        # event id and the _current views need.
         keys = message_dict.get("bookmark_properties") or []
         self.replication_keys[message_dict["stream"]] = keys[0] if keys else None
         super()._process_schema_message(message_dict)
 
     def _process_state_message(self, message_dict: dict) -> None:
+        # Private SDK method: no public hook runs at a STATE message; live pipelines need the drain.
         super()._process_state_message(message_dict)
         if self.config.get("flush_on_state"):
             self.drain_all()  # write pending rows, then pass this STATE on (live pipelines)
+
+    def _write_state_message(self, state: dict) -> None:
+        # The SDK offers no public hook here; overridden so a STATE is passed on once, not again by
+        # every later drain (end of input, end of pipe) that has nothing new.
+        if state == getattr(self, "_last_state_passed_on", None):
+            return
+        self._last_state_passed_on = state
+        super()._write_state_message(state)
+        if isinstance(self.__dict__.get("loader"), BatchLoader):
+            self.loader.state_passed_on()  # lets the load journal forget jobs before the previous STATE
 
     # --- delivery -------------------------------------------------------------------------------------
     def deliver(self, stream: str, table: str, rows: list[dict], dead: list[dict]) -> None:
@@ -181,7 +226,7 @@ class TargetBigQueryAudit(Target):
         self._send_or_queue(stream, self.dead_letters.table, dead)
 
     @contextlib.contextmanager
-    def _quick_if_degraded(self):
+    def quick_if_degraded(self):
         tries = self.writer.max_tries
         if self._degraded:
             self.writer.max_tries = 1
@@ -195,10 +240,14 @@ class TargetBigQueryAudit(Target):
         if not self.retry_queue.pending():
             return True
         try:
-            with self._quick_if_degraded():
+            self._ensure_dataset()
+            with self.quick_if_degraded():
                 sent = self.retry_queue.drain(lambda table, rows: self._insert(table, table, rows))
         except BigQueryUnavailable:
             self._degraded = True
+            return False
+        except gexc.NotFound as exc:  # its table is created when its stream's SCHEMA arrives (set-up outage)
+            self.logger.info("A queued batch waits for its table: %s", exc)
             return False
         if sent:
             self.logger.info("BigQuery answers: re-sent %d queued batch(es) from %s", sent, self.retry_queue.directory)
@@ -212,9 +261,10 @@ class TargetBigQueryAudit(Target):
         if not rows:
             return
         try:
+            self._ensure_dataset()
             if flush_queue_first and not self._flush_queue():
                 raise BigQueryUnavailable("the retry queue could not be emptied")
-            with self._quick_if_degraded():
+            with self.quick_if_degraded():
                 self._insert(stream, table, rows)
             self._degraded = False
         except BigQueryUnavailable as exc:
@@ -228,7 +278,8 @@ class TargetBigQueryAudit(Target):
         for row in rows:
             if table != self.dead_letters.table:
                 row["json"]["_loaded_at"] = loaded_at
-        refused = self.writer.insert(table, rows)
+        refused = self.loader.insert(table, rows)
+        self.rows_written[table] += len(rows) - len(refused)
         if not refused:
             return
         if table == self.dead_letters.table:
@@ -244,12 +295,23 @@ class TargetBigQueryAudit(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()  # drains every sink and passes the last STATE on
+        if "retry_queue" in self.__dict__ and not self._degraded:
+            self._flush_queue()  # batches whose table only got set up by this run's SCHEMA messages
         if self.config.get("finance_views", True) and self.config.get("create_views", True) and "writer" in self.__dict__:
             self._create_finance_views()
-        waiting = len(self.retry_queue.pending()) if "retry_queue" in self.__dict__ else 0
-        if waiting:
-            self.logger.warning("%d batch(es) wait in the retry queue %s; the next run sends them first",
-                                waiting, self.retry_queue.directory)
+        self._log_summary()
+
+    def _log_summary(self) -> None:
+        """One line a person reads after the run; rows only in the local queue get a warning of their own."""
+        queued = self.retry_queue.row_count() if "retry_queue" in self.__dict__ else 0
+        dead = self.rows_written.get(self.dead_letters.table, 0)
+        tables = ", ".join(f"{t}={n}" for t, n in sorted(self.rows_written.items()) if t != self.dead_letters.table)
+        waited = self.writer.waited_seconds if "writer" in self.__dict__ else 0.0
+        self.logger.info("Run summary: load_method=%s; rows written: %s; dead-lettered: %d; left in the retry "
+                         "queue: %d; waited on BigQuery %.1fs", self.load_method, tables or "none", dead, queued, waited)
+        if queued:
+            self.logger.warning("%d row(s) are not in BigQuery yet: they wait in the retry queue %s; the next run "
+                                "sends them first (keep that directory)", queued, self.retry_queue.directory)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Callable
@@ -24,6 +25,7 @@ from google.cloud.bigquery import SchemaField
 from .bq_types import to_json_text
 
 MAX_REQUEST_BYTES = 8_000_000  # BigQuery refuses insertAll payloads over 10 MB
+VIEW_DEFINITION_LABEL = "audit_definition_sha256"
 RETRY_ROW_REASONS = {"stopped", "timeout", "backendError", "internalError"}
 
 
@@ -60,6 +62,7 @@ class BigQueryWriter:
         self.batch_rows = batch_rows
         self.timeout = timeout
         self._sleep = sleep
+        self.waited_seconds = 0.0  # time spent in BigQuery calls (for the run summary)
 
     def table_id(self, table: str) -> str:
         return f"{self.project}.{self.dataset}.{table}"
@@ -78,6 +81,7 @@ class BigQueryWriter:
         wrapped = backoff.on_exception(backoff.expo, Exception, max_tries=self.max_tries, max_value=self.backoff_max,
                                        giveup=lambda e: not _transient(e), on_backoff=on_backoff,
                                        jitter=backoff.full_jitter, logger=None)(func)
+        started = time.monotonic()
         try:
             return wrapped(*args, **kwargs)
         except Exception as exc:
@@ -85,6 +89,8 @@ class BigQueryWriter:
                 raise BigQueryUnavailable(f"BigQuery unavailable after {self.max_tries} tries: "
                                           f"{type(exc).__name__}: {exc}") from exc
             raise
+        finally:
+            self.waited_seconds += time.monotonic() - started
 
     # --- tables ----------------------------------------------------------------------------------
     def ensure_dataset(self) -> None:
@@ -127,6 +133,21 @@ class BigQueryWriter:
             names = {f.name.lower() for f in fresh.schema}
             fresh.schema = list(fresh.schema) + [f for f in schema if f.name.lower() not in names]
             return self.call(self.client.update_table, fresh, ["schema"], timeout=self.timeout, retry=None)
+
+    def refresh_view(self, view: str, sql: str, force: bool = False) -> bool:
+        """Run a view's CREATE OR REPLACE only when its definition changed (or `force`: its tables were
+        widened, and `SELECT *` views freeze their columns). The definition's hash is kept in a label,
+        so a small run costs one metadata read per view, no DDL and no scan. True when (re)created."""
+        digest = hashlib.sha256(sql.encode()).hexdigest()[:32]
+        existing = None if force else self.get_table(view)
+        if existing is not None and (existing.labels or {}).get(VIEW_DEFINITION_LABEL) == digest:
+            return False
+        self.run_ddl(sql)
+        created = self.get_table(view)
+        if created is not None:
+            created.labels = {**(created.labels or {}), VIEW_DEFINITION_LABEL: digest}
+            self.call(self.client.update_table, created, ["labels"], timeout=self.timeout, retry=None)
+        return True
 
     def run_ddl(self, sql: str) -> None:
         job = self.call(self.client.query, sql, location=self.location, timeout=self.timeout, retry=None)

@@ -63,3 +63,28 @@ def test_a_queued_batch_with_a_refused_row_is_dead_lettered_on_resend(bigquery_e
     dead = query(bq, f"SELECT row_id, reason FROM `{dataset}._dead_letter`")
     assert [d["row_id"] for d in dead] == ["queued-bad"] and "no such field" in dead[0]["reason"]
     assert list((tmp_path / "retry-queue").glob("*.json")) == []
+
+
+def test_outage_during_set_up_queues_and_goes_on(own_emulator, tmp_path):
+    """BigQuery is gone when a later stream's SCHEMA arrives (and its table must be created)."""
+    config = target_config(own_emulator, "books", tmp_path, batch_size_rows=5, max_retries=2,
+                           retry_backoff_max_seconds=0.1, request_timeout_seconds=3)
+    bills = singer.schema("estimates", INVOICE_SCHEMA, ["invoice_id"])
+    lines = [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"])]
+    lines += [singer.record("invoices", invoice(f"{i:03d}", i)) for i in range(1, 6)]
+    lines += [singer.state({"done": 5}), bills]  # the emulator dies just before this SCHEMA
+    lines += [singer.record("estimates", invoice(f"b{i}", i)) for i in range(1, 4)]
+    lines += [singer.record("invoices", invoice(f"{i:03d}", i)) for i in range(6, 9)]
+    lines += [singer.state({"done": 8})]
+
+    states = run_target(config, lines_that_kill(own_emulator, lines, after=lines.index(bills)))
+    assert states[-1] == {"done": 8}
+    assert len(list((tmp_path / "retry-queue").glob("*.json"))) >= 2
+
+    own_emulator.start()
+    run_target(config, [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"]), bills])
+    client = own_emulator.client()
+    assert {r["invoice_id"] for r in query(client, "SELECT invoice_id FROM `books.invoices`")} == {
+        f"{i:03d}" for i in range(1, 9)}
+    assert {r["invoice_id"] for r in query(client, "SELECT invoice_id FROM `books.estimates`")} == {"b1", "b2", "b3"}
+    assert list((tmp_path / "retry-queue").glob("*.json")) == []

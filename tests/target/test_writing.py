@@ -190,5 +190,5 @@ def test_state_is_passed_on_after_the_rows_are_written(bigquery_emulator, bq, da
 
 
 def test_only_appending_is_offered(bigquery_emulator, dataset, tmp_path):
-    with pytest.raises(ConfigValidationError, match="only appends"):
+    with pytest.raises(ConfigValidationError, match="load_method 'upsert' is not supported; use one of"):
         load(bigquery_emulator, dataset, tmp_path, [], load_method="upsert")

@@ -1,0 +1,112 @@
+"""Appends rows with BigQuery load jobs (NDJSON): free-tier friendly, and never loaded twice.
+
+- Each batch becomes one load job whose id is derived from the table and the batch's row ids, so a
+  retried or re-run batch asks for the same job: BigQuery answers 409 (duplicate job id) and the
+  existing job's outcome is used instead of loading the rows again.
+- NUMERIC/BIGNUMERIC values are already exact decimal strings, JSON columns JSON text: NDJSON keeps
+  money exact.
+- A local journal (journal.py) records each job before it is submitted, so rows a finished job
+  loaded are skipped when the tap re-sends them in differently cut batches after a crash.
+- A job that fails because of bad rows is split in halves (each half its own deterministic job) until
+  the bad rows stand alone; those are returned with BigQuery's reason (dead-letter table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import cached_property
+from pathlib import Path
+
+from google.api_core import exceptions as gexc
+from google.cloud import bigquery
+
+from .bq_types import to_json_text
+from .journal import LoadJournal
+from .writer import BigQueryUnavailable, BigQueryWriter
+
+MAX_LOAD_ROWS = 50_000  # keep one job's NDJSON small in memory
+
+
+def load_job_id(table: str, row_ids: list[str]) -> str:
+    """Deterministic job id of a batch: the same rows for the same table give the same job."""
+    digest = hashlib.sha256(table.encode())
+    for row_id in row_ids:
+        digest.update(b"\n" + row_id.encode())
+    return f"target_bigquery_audit_{table[:200]}_{digest.hexdigest()[:40]}"
+
+
+class BatchLoader:
+    """Same contract as BigQueryWriter.insert: rows ({"insertId", "json"}) in, refused rows out."""
+
+    def __init__(self, writer: BigQueryWriter, journal_path: Path) -> None:
+        self.writer = writer
+        self.journal_path = journal_path
+
+    @cached_property
+    def journal(self) -> LoadJournal:
+        """Opened at the first batch (it asks BigQuery about jobs a killed run left without outcome)."""
+        return LoadJournal(self.journal_path, self._job_loaded)
+
+    def _job_loaded(self, job_id: str) -> bool:
+        w = self.writer
+        try:
+            job = w.call(w.client.get_job, job_id, location=w.location, timeout=w.timeout, retry=None)
+            w.call(job.result, timeout=max(w.timeout, 300), retry=None)
+        except (gexc.NotFound, gexc.BadRequest):
+            return False
+        except gexc.GoogleAPICallError:
+            if job.error_result is not None:
+                return False
+            raise
+        return job.error_result is None
+
+    def state_passed_on(self) -> None:
+        if "journal" in self.__dict__:
+            self.journal.state_passed_on()
+
+    def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
+        done = self.journal.loaded.get(table, set())
+        rows = [r for r in rows if r["insertId"] not in done]  # loaded by a journaled job of an earlier run
+        refused: list[tuple[dict, str]] = []
+        for start in range(0, len(rows), MAX_LOAD_ROWS):
+            refused.extend(self._load(table, rows[start:start + MAX_LOAD_ROWS]))
+        return refused
+
+    def _load(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
+        error = self._run_job(table, rows)
+        if error is None:
+            return []
+        if len(rows) == 1:
+            return [(rows[0], error)]
+        middle = len(rows) // 2
+        return self._load(table, rows[:middle]) + self._load(table, rows[middle:])
+
+    def _run_job(self, table: str, rows: list[dict]) -> str | None:
+        """Run (or find) the batch's job; None when its rows are in the table, else BigQuery's reason."""
+        w = self.writer
+        row_ids = [r["insertId"] for r in rows]
+        job_id = load_job_id(table, row_ids)
+        self.journal.intend(job_id, table, row_ids)
+        body = "".join(to_json_text(r["json"]) + "\n" for r in rows).encode()
+        config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                                        create_disposition=bigquery.CreateDisposition.CREATE_NEVER)
+        try:
+            job = w.call(w.client.load_table_from_file, io.BytesIO(body), w.table_id(table), job_id=job_id,
+                         job_config=config, location=w.location, timeout=w.timeout, rewind=True)
+        except gexc.Conflict:
+            job = w.call(w.client.get_job, job_id, location=w.location, timeout=w.timeout, retry=None)
+            w.logger.info("Load job %s already ran (a retried batch): using its outcome", job_id)
+        try:
+            w.call(job.result, timeout=max(w.timeout, 300), retry=None)
+        except BigQueryUnavailable:
+            raise
+        except gexc.GoogleAPICallError as exc:
+            if job.error_result is None and not isinstance(exc, gexc.BadRequest):
+                raise
+            errors = job.errors or ([job.error_result] if job.error_result else [])
+            self.journal.finished(job_id, table, row_ids, ok=False)
+            return "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in errors) or str(exc)
+        self.journal.finished(job_id, table, row_ids, ok=True)
+        return None
