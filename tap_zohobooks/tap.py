@@ -22,6 +22,7 @@ class TapZohoBooks(Tap):
     """Zoho Books invoices, bills, purchase orders and payments, incremental and exact."""
 
     name = "tap-zohobooks"
+    package_name = "zohobooks-bigquery"  # the distribution both plugins ship in: --version, --about
 
     config_jsonschema = th.PropertiesList(
         th.Property("client_id", th.StringType, required=True,
@@ -54,7 +55,8 @@ class TapZohoBooks(Tap):
         th.Property("daily_call_budget", th.IntegerType,
                     description="Stop cleanly after this many API calls in a run, keeping quota for "
                                 "other integrations; the next run resumes from the bookmark."),
-        th.Property("request_timeout_seconds", th.IntegerType, default=60),
+        th.Property("request_timeout_seconds", th.IntegerType, default=60,
+                    description="Seconds to wait for one Zoho HTTP response before retrying."),
         th.Property("max_retries", th.IntegerType, default=6,
                     description="Tries for a transient failure (5xx, timeouts, blank 200) before failing."),
         th.Property("retry_backoff_seconds", th.NumberType, default=1.0,
