@@ -31,3 +31,12 @@ def test_settings_come_from_meltano_env_names():
     assert config(env, "tap-zohobooks")["region"] == "in"
     target = config(env, "target-bigquery-audit")
     assert (target["project"], target["location"]) == ("p", "EU")
+
+
+def test_config_test_names_the_missing_setting(plugins):
+    env = prod_env(TAP_ZOHOBOOKS_CLIENT_ID="1000.X", TAP_ZOHOBOOKS_CLIENT_SECRET="s")
+    result = meltano(env, "--environment=prod", "config", "test", "tap-zohobooks", check=False)
+    output = result.stdout + result.stderr
+    assert "Plugin configuration is invalid" in output
+    assert "Invalid settings: 'refresh_token' is a required property" in output
+    assert '"schema":{' not in output  # not the whole JSON schema instead of the reason
