@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
 
@@ -20,10 +22,28 @@ from .webhooks.settings import WEBHOOK_SETTINGS
 from .webhooks.spool import Spool
 
 
+class NameInvalidSettings(logging.Filter):
+    """The SDK ends a failed validation with a bare "Config validation failed" line carrying the whole
+    schema, and `meltano config test` shows users only that last line: name the settings there instead.
+    (The SDK has no public hook for that message; this filter only rewrites that one log record.)"""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() == "Config validation failed":
+            record.msg, record.args = "Invalid settings: %s (see `meltano config list tap-zohobooks`)", (
+                "; ".join(self.errors),)
+            record.schema = None
+        return True
+
+
 class TapZohoBooks(Tap):
     """Zoho Books invoices, bills, purchase orders and payments, incremental and exact."""
 
     name = "tap-zohobooks"
+    package_name = "zohobooks-bigquery"  # the distribution both plugins ship in: --version, --about
 
     config_jsonschema = th.PropertiesList(
         th.Property("client_id", th.StringType, required=True,
@@ -65,7 +85,8 @@ class TapZohoBooks(Tap):
                     description="IANA time zone whose midnight starts a new daily_call_budget day."),
         th.Property("progress_interval_seconds", th.NumberType, default=30,
                     description="How often a long sync logs its progress (documents, calls, ETA) on stderr."),
-        th.Property("request_timeout_seconds", th.IntegerType, default=60),
+        th.Property("request_timeout_seconds", th.IntegerType, default=60,
+                    description="Seconds to wait for one Zoho HTTP response before retrying."),
         th.Property("max_retries", th.IntegerType, default=6,
                     description="Tries for a transient failure (5xx, timeouts, blank 200) before failing."),
         th.Property("retry_backoff_seconds", th.NumberType, default=1.0,
@@ -98,6 +119,13 @@ class TapZohoBooks(Tap):
         # Credentials from the store are merged in before validation, so they satisfy `required`.
         self._config = with_stored_credentials(self._config, "zoho", "zoho", self.logger)
         return super()._validate_config(raise_errors=raise_errors)
+
+    def __init__(self, *args, **kwargs) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            self.logger.addFilter(NameInvalidSettings(list(exc.errors)))
+            raise
 
     @cached_property
     def api(self) -> ZohoBooksAPI:

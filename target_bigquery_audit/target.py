@@ -42,6 +42,7 @@ class TargetBigQueryAudit(Target):
     """Append-only, audit-grade loads into BigQuery: every event one row, nothing lost or rounded."""
 
     name = "target-bigquery-audit"
+    package_name = "zohobooks-bigquery"  # the distribution both plugins ship in: --version, --about
     default_sink_class = BigQueryAuditSink
 
     config_jsonschema = th.PropertiesList(
@@ -83,7 +84,8 @@ class TargetBigQueryAudit(Target):
                     description="Longest wait between two tries."),
         th.Property("quota_wait_seconds", th.NumberType, default=600,
                     description="Extra wait after a long-term quotaExceeded error."),
-        th.Property("request_timeout_seconds", th.NumberType, default=60),
+        th.Property("request_timeout_seconds", th.NumberType, default=60,
+                    description="Seconds to wait for one BigQuery response before retrying."),
         th.Property("default_source", th.StringType, default="poll",
                     description="_source of records that do not carry one (other taps)."),
         th.Property("run_id", th.StringType, description="Run id written to _run_id (default: MELTANO_RUN_ID or a UUID)."),
