@@ -1,4 +1,4 @@
-"""Push a generated stream of invoices with line items through the target CLI into the emulator.
+"""Push a generated stream of invoices (1 to 25 line items, benchmarks/invoice_feed.py) through the target CLI into the emulator.
 
     .venv/bin/python benchmarks/target_load.py [--records 20000]
 
@@ -10,37 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
-
-import simplejson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from local_services.bigquery_emulator import BigQueryEmulator  # noqa: E402
-from tap_zohobooks.client import load_schema  # noqa: E402
-
-
-def invoices(count: int, seed: int = 1):
-    rng = random.Random(seed)
-    for i in range(count):
-        lines = [{"line_item_id": f"{i}{j}", "name": "Consulting hour", "rate": Decimal("150.00"),
-                  "quantity": Decimal(rng.randint(1, 9)), "item_total": Decimal("150.00") * rng.randint(1, 9),
-                  "tax_percentage": Decimal("7.25"), "tags": []} for j in range(rng.randint(1, 4))]
-        doc = {"invoice_id": f"{600010000000000 + i}", "invoice_number": f"INV-{i:06d}", "status": "sent",
-               "customer_id": "600010000000053", "customer_name": "Bowman & Co", "currency_code": "USD",
-               "exchange_rate": Decimal("1"), "date": "2026-01-02", "due_date": "2026-02-01",
-               "line_items": lines, "total": Decimal(rng.randint(100, 99999)) / 100, "balance": Decimal("0.10"),
-               "created_time": "2026-01-02T03:04:05+00:00", "last_modified_time": "2026-01-02T03:04:05+00:00"}
-        yield {**doc, "organization_id": "60001000001", "_source_event_id": f"e{i}", "_source": "poll",
-               "_operation": "upsert", "_arrival_ts": "2026-01-02T03:04:06+00:00", "_raw": doc}
+from benchmarks.invoice_feed import write_feed  # noqa: E402
 
 
 def main() -> None:
@@ -49,14 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp())
     feed = work / "invoices.singer"
-    with open(feed, "w") as out:
-        out.write(json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": load_schema("invoices"),
-                              "key_properties": ["organization_id", "invoice_id"],
-                              "bookmark_properties": ["last_modified_time"]}) + "\n")
-        for record in invoices(args.records):
-            out.write(simplejson.dumps({"type": "RECORD", "stream": "invoices", "record": record},
-                                       use_decimal=True) + "\n")
-        out.write(json.dumps({"type": "STATE", "value": {"done": True}}) + "\n")
+    write_feed(feed, args.records)
     with BigQueryEmulator(work / "bq") as emulator:
         config = work / "target.json"
         config.write_text(json.dumps({"project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "emulator": True,

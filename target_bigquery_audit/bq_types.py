@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import simplejson
 from google.cloud.bigquery import SchemaField
@@ -152,6 +152,10 @@ class Column:
     type: str  # canonical: NUMERIC, INT64, BOOL, RECORD, ...
     repeated: bool
     children: tuple[Column, ...] = ()
+    convert: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convert", _compile_converter(self))
 
 
 CANONICAL_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
@@ -160,6 +164,51 @@ CANONICAL_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "S
 def compile_column(field: SchemaField) -> Column:
     return Column(field.name, CANONICAL_TYPES.get(field.field_type, field.field_type), field.mode == "REPEATED",
                   tuple(compile_column(f) for f in field.fields))
+
+
+def _compile_converter(column: Column) -> Callable[[Any], Any]:
+    """A function specialised for one column: the type dispatch, the children and the decimal limits
+    are resolved once per table, not once per value. It refuses exactly what `_convert` refuses (it
+    falls back to `_scalar` for every case it has no shortcut for); its messages carry no path."""
+    kind = column.type
+    if kind == "RECORD":
+        children = tuple((c.name, c.convert) for c in column.children)
+        names = frozenset(c.name for c in column.children)
+
+        def scalar(value: Any) -> Any:
+            if value is None or type(value) is not dict:
+                return _scalar(value, column, "?")
+            named = value if names.issuperset(value) else _by_column(value)
+            return {name: convert(named.get(name)) for name, convert in children}
+    elif kind in NUMERIC_LIMITS:
+        int_digits, scale = NUMERIC_LIMITS[kind]
+
+        def scalar(value: Any) -> Any:
+            if type(value) is Decimal and value.is_finite():
+                _, digits, exponent = value.as_tuple()
+                if -exponent <= scale and len(digits) + exponent <= int_digits:
+                    return format(value, "f")
+            return _scalar(value, column, "?")  # None, other types, or a close call: decided exactly there
+    elif kind == "STRING":
+        def scalar(value: Any) -> Any:
+            return value if type(value) is str else _scalar(value, column, "?")
+    else:
+        def scalar(value: Any) -> Any:
+            return _scalar(value, column, "?")
+
+    if not column.repeated:
+        return scalar
+
+    def repeated(value: Any) -> Any:
+        if value is None:
+            return []
+        if type(value) is not list:
+            raise ValueRejected("not a list")
+        out = [scalar(item) for item in value]
+        if None in out:
+            raise ValueRejected("null element")
+        return out
+    return repeated
 
 
 @lru_cache(maxsize=4096)
@@ -175,7 +224,17 @@ def _by_column(value: dict) -> dict:
 
 
 def to_bigquery(value: Any, column: Column, where: str) -> Any:
-    """One value for an insertAll row; raises ValueRejected rather than change it."""
+    """One value for an insertAll row; raises ValueRejected rather than change it.
+
+    Runs the column's compiled converter; only when that refuses the value is the generic walk below
+    repeated with paths, so the reason names the exact place (`invoices.line_items[3].rate`)."""
+    try:
+        return column.convert(value)
+    except ValueRejected:
+        return _convert(value, column, where)
+
+
+def _convert(value: Any, column: Column, where: str) -> Any:
     if value is None:
         return [] if column.repeated else None
     if column.repeated:
@@ -196,7 +255,7 @@ def _scalar(value: Any, column: Column, where: str) -> Any:
         if not isinstance(value, dict):
             raise ValueRejected(f"{where}: expected an object, got {type(value).__name__}")
         named = _by_column(value)
-        return {c.name: to_bigquery(named.get(c.name), c, f"{where}.{c.name}") for c in column.children}
+        return {c.name: _convert(named.get(c.name), c, f"{where}.{c.name}") for c in column.children}
     if kind == "JSON":
         return to_json_text(value)
     if kind in ("NUMERIC", "BIGNUMERIC"):

@@ -1,0 +1,195 @@
+"""Our target against the best-known peer, z3z1ma's target-bigquery, side by side in one run.
+
+    .venv/bin/python benchmarks/target_vs_peer.py [--records 20000] [--repeats 3] [--load-method M]
+    .venv/bin/python benchmarks/target_vs_peer.py --records 1000000 --repeats 1 --only ours   # flat RSS
+
+The peer (`z3-target-bigquery`, pinned below) is installed from PyPI into its own virtual environment
+(.bench/peer-venv, created once). One feed of invoices (benchmarks/invoice_feed.py) goes through both
+targets, in ABBA order, against one fresh local emulator; each run writes its own dataset. For each run:
+records/s, CPU seconds per 1,000 records of the target process alone (its own rusage from wait4, so
+the emulator's CPU is not counted), peak RSS, rows read back with google-cloud-bigquery, and whether
+every money value read back equals the generated Decimal.
+
+The peer is pointed at the emulator the way its code allows: it builds `bigquery.Client(project=...)`,
+which honours BIGQUERY_EMULATOR_HOST for the endpoint, and asks google.auth.default() for credentials,
+which a small launcher answers with anonymous credentials. Its Storage Write API client takes no
+endpoint from the environment, so only its `streaming_insert` and `batch_job` methods can run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.invoice_feed import invoices, money_of, write_feed  # noqa: E402
+from local_services.bigquery_emulator import BigQueryEmulator  # noqa: E402
+
+PEER_PACKAGE = "z3-target-bigquery==0.7.2"
+PEER_EXTRAS = ["setuptools<70"]  # its singer-sdk 0.22 imports fs, which needs pkg_resources
+PEER_VENV = ROOT / ".bench" / "peer-venv"
+PEER_LAUNCHER = (
+    "import google.auth, google.auth.credentials as c\n"
+    "google.auth.default = lambda *a, **k: (c.AnonymousCredentials(), None)\n"
+    "from target_bigquery.target import TargetBigQuery\n"
+    "TargetBigQuery.cli()\n")
+PER_VALUE_CHECK_LIMIT = 100_000  # above this, only the exact sums are compared (reading back is slow)
+
+
+def ensure_peer() -> Path:
+    """The peer's Python, installing it first if needed (idempotent)."""
+    python = PEER_VENV / "bin" / "python"
+    uv = ROOT / ".tools" / "bin" / "uv"
+    marker = PEER_VENV / f".installed-{PEER_PACKAGE}"
+    if not marker.exists():
+        if not python.exists():
+            subprocess.run([str(uv), "venv", "-q", "-p", "3.11", str(PEER_VENV)], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "-p", str(python), PEER_PACKAGE, *PEER_EXTRAS], check=True)
+        marker.touch()
+    return python
+
+
+def run_process(command: list[str], feed: Path, env: dict, log: Path) -> tuple[float, float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS MiB, exit code) of one target process reading `feed`."""
+    with open(feed, "rb") as stdin, open(log, "wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def as_decimal(value) -> Decimal | None:
+    """What a reader of the table sees: NUMERIC comes back as Decimal, FLOAT64 as float (shortest repr)."""
+    return None if value is None else value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def check_money(client, dataset: str, records: int, sums: dict, seed: int) -> dict:
+    """Rows read back, duplicates, exact sums, and (for up to PER_VALUE_CHECK_LIMIT records) every value."""
+    table = f"`{dataset}.invoices`"
+    head = list(client.query(
+        f"SELECT COUNT(*) AS n, COUNT(DISTINCT invoice_id) AS ids, SUM(total) AS total FROM {table}").result())[0]
+    lines = list(client.query(
+        f"SELECT COUNT(*) AS n, SUM(li.item_total) AS item_total, SUM(li.rate) AS rate "
+        f"FROM {table}, UNNEST(line_items) AS li").result())[0]
+    result = {"rows": head.n, "duplicates": head.n - head.ids, "line_items": lines.n,
+              "sums_exact": (as_decimal(head.total) == sums["total"] and as_decimal(lines.item_total) == sums["item_total"]
+                             and as_decimal(lines.rate) == sums["rate"]),
+              "values_checked": 0, "values_wrong": 0}
+    if records > PER_VALUE_CHECK_LIMIT:
+        return result
+    landed = {}
+    for row in client.query(f"SELECT invoice_id, total, sub_total, exchange_rate, line_items FROM {table}").result():
+        landed[row["invoice_id"]] = (as_decimal(row["total"]), as_decimal(row["sub_total"]), as_decimal(row["exchange_rate"]),
+                                     tuple((as_decimal(li["rate"]), as_decimal(li["quantity"]), as_decimal(li["item_total"]))
+                                           for li in row["line_items"]))
+    for record in invoices(records, seed):
+        want = money_of(record)
+        got = landed.get(record["invoice_id"])
+        count = 3 + 3 * len(want[3])
+        result["values_checked"] += count
+        if got is None:
+            continue  # a missing row shows in `rows`
+        wrong = sum(a != b for a, b in zip(want[:3], got[:3])) + sum(
+            a != b for w, g in zip(want[3], got[3]) for a, b in zip(w, g)) + 3 * abs(len(want[3]) - len(got[3]))
+        result["values_wrong"] += wrong
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each target, in ABBA order")
+    parser.add_argument("--load-method", default=None, help="our target's load_method (default: its own default)")
+    parser.add_argument("--peer-method", default="streaming_insert", choices=["streaming_insert", "batch_job"])
+    parser.add_argument("--only", choices=["ours", "peer"], help="run one target only (e.g. the 1,000,000 RSS check)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="target-vs-peer-"))
+    feed = work / "invoices.singer"
+    print(f"generating {args.records:,} invoices ...", flush=True)
+    sums = write_feed(feed, args.records, args.seed)
+    print(f"feed: {feed.stat().st_size / 2**20:.0f} MiB, {sums['line_items']:,} line items; machine: "
+          f"{os.cpu_count()} cores", flush=True)
+    peer_python = ensure_peer() if args.only != "ours" else None
+
+    labels = {"ours": f"target-bigquery-audit ({args.load_method or 'default method'})",
+              "peer": f"z3 target-bigquery 0.7.2 ({args.peer_method})"}
+    order = [("ours", "peer")[(i + (i // 2)) % 2] for i in range(2 * args.repeats)]  # A B B A A B ...
+    if args.only:
+        order = [args.only] * args.repeats
+    results: dict[str, list[dict]] = {"ours": [], "peer": []}
+    with BigQueryEmulator(work / "bq") as emulator:
+        client = emulator.client()
+        for n, who in enumerate(order, 1):
+            dataset = f"{who}_{n}"
+            config = {"project": emulator.project, "dataset": dataset}
+            env = dict(os.environ)
+            if who == "ours":
+                config.update({"api_endpoint": emulator.rest_url, "emulator": True,
+                               "retry_queue_dir": str(work / f"queue-{n}")})
+                if args.load_method:
+                    config["load_method"] = args.load_method
+                command = [str(ROOT / ".venv" / "bin" / "target-bigquery-audit")]
+            else:
+                config.update({"method": args.peer_method, "denormalized": True, "batch_size": 500})
+                env["BIGQUERY_EMULATOR_HOST"] = emulator.rest_url
+                command = [str(peer_python), "-c", PEER_LAUNCHER]
+            config_path = work / f"{dataset}.json"
+            config_path.write_text(json.dumps(config))
+            log = work / f"{dataset}.log"
+            wall, cpu, rss, code = run_process(command + ["--config", str(config_path)], feed, env, log)
+            check = check_money(client, dataset, args.records, sums, args.seed) if code == 0 else {}
+            run = {"wall": wall, "cpu": cpu, "rss": rss, "code": code, **check}
+            results[who].append(run)
+            print(f"run {n} {labels[who]:48s} exit {code}  {args.records / wall:7.0f} rec/s  "
+                  f"{cpu / args.records * 1000:.3f} CPU s/1k  {rss:5.0f} MiB  rows {check.get('rows', '-')}"
+                  + ("" if code == 0 else f"  (log: {log})"), flush=True)
+
+    print()
+    print(f"{args.records:,} invoices ({sums['line_items']:,} line items), {args.repeats} runs each, "
+          f"ABBA order, one fresh emulator; medians. Machine: {os.cpu_count()} cores.")
+    header = (f"{'target':48s} {'records/s':>9s} {'CPU s/1k rec':>12s} {'peak RSS':>9s} {'rows back':>10s} "
+              f"{'dupes':>5s} {'money exact':>24s}")
+    print(header)
+    print("-" * len(header))
+    medians = {}
+    for who, runs in results.items():
+        ok = [r for r in runs if r["code"] == 0]
+        if not runs:
+            continue
+        if not ok:
+            print(f"{labels[who]:48s} every run failed; see the logs in {work}")
+            continue
+        cpu = statistics.median(r["cpu"] for r in ok) / args.records * 1000
+        medians[who] = cpu
+        rate = statistics.median(args.records / r["wall"] for r in ok)
+        rss = max(r["rss"] for r in ok)
+        rows = min(r["rows"] for r in ok)
+        dupes = max(r["duplicates"] for r in ok)
+        wrong = max(r["values_wrong"] for r in ok)
+        checked = ok[0]["values_checked"]
+        exact = all(r["sums_exact"] for r in ok) and wrong == 0 and rows == args.records
+        money = ("yes" if exact else "NO") + (f" ({checked - wrong:,}/{checked:,} values" if checked else " (sums only")
+        money += ", sums " + ("exact)" if all(r["sums_exact"] for r in ok) else "differ)")
+        print(f"{labels[who]:48s} {rate:9.0f} {cpu:12.3f} {rss:6.0f} MiB {rows:10,} {dupes:5d} {money:>24s}")
+    if "ours" in medians and "peer" in medians:
+        print(f"\nour CPU per record / peer's: {medians['ours'] / medians['peer']:.2f}  (goal: at most 0.50)")
+    print("The peer's storage_write_api method cannot be pointed at the emulator (its Storage Write client reads "
+          "no endpoint from the environment); it is not measured here.")
+
+
+if __name__ == "__main__":
+    main()
