@@ -22,8 +22,9 @@ import hashlib
 import json
 from functools import cached_property
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from singer_sdk import Tap
 from singer_sdk.streams import Stream
 
 from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
@@ -32,8 +33,6 @@ from .content_versions import ContentVersions
 from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
 from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
 
-if TYPE_CHECKING:
-    from .tap import TapZohoBooks
 
 ONE_SECOND = dt.timedelta(seconds=1)
 
@@ -79,7 +78,7 @@ class ZohoDocumentStream(Stream):
     is_sorted = True
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(self, tap: TapZohoBooks) -> None:
+    def __init__(self, tap: Tap) -> None:
         super().__init__(tap, schema=load_schema(self.name))
         self.primary_keys = ["organization_id", self.id_field]
         self.api_calls_before = 0

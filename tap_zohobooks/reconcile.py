@@ -18,13 +18,12 @@ import base64
 import datetime as dt
 import hashlib
 import zlib
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from .api import DocumentNotFound, QuotaExhausted
 from .events import parse_instant, utc_text
 
-if TYPE_CHECKING:
-    from .client import ZohoDocumentStream
+from singer_sdk.streams import Stream as ZohoDocumentStream  # a client.ZohoDocumentStream (which imports this)
 
 STATE_IDS, STATE_RUN = "known_ids", "reconciled_at"
 

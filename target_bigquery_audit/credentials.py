@@ -18,7 +18,6 @@ from pathlib import Path
 
 import google.auth
 from google.auth import credentials as gcreds
-from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
 SCOPES = ["https://www.googleapis.com/auth/bigquery"]
@@ -124,9 +123,3 @@ def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credential
         raise CredentialsError("no BigQuery credentials: set credentials_path or credentials_json, or run "
                                "`gcloud auth application-default login`") from None
     return ProactiveCredentials(inner, margin, logger)
-
-
-def warm_up(credentials: gcreds.Credentials) -> None:
-    """Fetch the first token before the first insert (fails early with a clear error)."""
-    if isinstance(credentials, ProactiveCredentials):
-        credentials.refresh(Request())

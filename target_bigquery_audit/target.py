@@ -21,7 +21,6 @@ from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 
 from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
 

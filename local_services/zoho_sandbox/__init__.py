@@ -1,4 +1,4 @@
-"""A local Zoho Books server for tests and the demo, faithful to ../shared/reference/zoho-books-api.md."""
+"""A local Zoho Books server for tests and the demo, faithful to Zoho's documented behaviour (docs/zoho-sandbox.md)."""
 
 from .config import DATA_CENTERS, SandboxConfig
 from .oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sandbox_refresh_token

@@ -6,13 +6,12 @@ these routes. Every route answers JSON.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .entities import ENTITIES
 from .store import NotFound
 
-if TYPE_CHECKING:
-    from .server import ZohoSandbox
+ZohoSandbox = Any  # the running sandbox (server.py), which imports this module
 
 
 def handle_admin(sb: ZohoSandbox, method: str, path: str, q: dict, body: dict[str, Any]) -> tuple[int, Any]:

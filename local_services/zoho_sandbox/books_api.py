@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .entities import ENTITIES, Entity, parse_zoho_time
 from .store import NotFound, Org, Record
 
-if TYPE_CHECKING:
-    from .server import ZohoSandbox
+ZohoSandbox = Any  # the running sandbox (server.py), which imports this module
 
 SORT_COLUMNS = {"created_time", "last_modified_time", "date", "due_date", "total", "balance", "amount",
                 "customer_name", "vendor_name", "invoice_number", "bill_number", "purchaseorder_number",

@@ -1,6 +1,6 @@
 """Every sandbox behaviour that Zoho does not document, as a setting a test can change at run time.
 
-Defaults follow ../shared/reference/zoho-books-api.md; each [I] (inferred) fact there is a field here.
+Defaults follow Zoho's documentation; each behaviour Zoho does not document is a field here (docs/zoho-sandbox.md).
 """
 
 from __future__ import annotations

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .document_fields import (
     ZERO, bill_extras, complete, custom_field, invoice_extras, line_extras, payment_extras, purchaseorder_extras,
 )
 from .entities import BASE_AMOUNTS, apply_line_totals, due_days, money, receivable_status, zoho_time
 
-if TYPE_CHECKING:
-    from .store import Org
+from .organization import Org
 
 ADDRESS = {
     "address_id": "", "attention": "", "address": "", "street2": "", "city": "", "state": "", "state_code": "",

@@ -1,6 +1,6 @@
 """The five Books document types: paths, keys, list-item fields, and how totals follow from lines.
 
-Field sets follow ../shared/reference/zoho-books-api.md §2.4 (list items carry no line items; the
+Field sets follow Zoho's API reference (docs/fields.md) (list items carry no line items; the
 detail does). Money is always Decimal here and is written to JSON as a number with its exact digits.
 """
 

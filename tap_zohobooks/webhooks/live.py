@@ -15,21 +15,19 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from singer_sdk import singerlib
+from singer_sdk import Tap, singerlib
 
 from .. import emit
 
 from .spool import SpooledEvent
 
-if TYPE_CHECKING:
-    from ..tap import TapZohoBooks
 
 STATE_KEY = "webhook_spool"
 
 
-def _streams(tap: TapZohoBooks) -> dict:
+def _streams(tap: Tap) -> dict:
     """The selected document streams by entity, their SCHEMA messages written."""
     streams = {entity: s for entity, s in tap.entity_streams.items() if s.selected}
     for stream in streams.values():
@@ -37,7 +35,7 @@ def _streams(tap: TapZohoBooks) -> dict:
     return streams
 
 
-def _emit(tap: TapZohoBooks, streams: dict, events: Iterable[SpooledEvent], source: str) -> int:
+def _emit(tap: Tap, streams: dict, events: Iterable[SpooledEvent], source: str) -> int:
     count = 0
     for event in events:
         stream = streams.get(event.entity)
@@ -50,13 +48,13 @@ def _emit(tap: TapZohoBooks, streams: dict, events: Iterable[SpooledEvent], sour
     return count
 
 
-def _require_spool(tap: TapZohoBooks):
+def _require_spool(tap: Tap):
     if tap.spool is None:
         raise ValueError(f"mode {tap.config.get('mode')!r} needs webhook_spool_path")
     return tap.spool
 
 
-def run_live(tap: TapZohoBooks) -> None:
+def run_live(tap: Tap) -> None:
     spool = _require_spool(tap)
     streams = _streams(tap)
     last = int(((tap.state or {}).get("bookmarks", {}).get(STATE_KEY) or {}).get("last_seq", 0))
@@ -97,7 +95,7 @@ def run_live(tap: TapZohoBooks) -> None:
     tap.logger.info("Live mode stopped after %d events (last seq %d)", emitted, last)
 
 
-def run_replay(tap: TapZohoBooks) -> None:
+def run_replay(tap: Tap) -> None:
     spool = _require_spool(tap)
     cfg = tap.config
     events = spool.select(cfg.get("replay_from"), cfg.get("replay_to"), cfg.get("replay_entity"),

@@ -69,9 +69,6 @@ class Spool:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
-    def close(self) -> None:
-        self._db.close()
-
     def add(self, event: SpooledEvent) -> bool:
         """Store an event durably; False when the same event (same id, same content) was already stored.
 
@@ -105,10 +102,6 @@ class Spool:
 
     def after(self, seq: int, limit: int = 500) -> list[SpooledEvent]:
         return self._rows("seq > ?", (seq,), limit)
-
-    def get(self, event_id: str) -> SpooledEvent | None:
-        found = self._rows("event_id = ?", (event_id,))
-        return found[0] if found else None
 
     def latest_version(self, organization_id: str, entity: str, document_id: str,
                        last_modified_time: str) -> SpooledEvent | None:
