@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..events import event_id, utc_text
+from ..events import event_id, utc_text, version_token
 from .spool import SpooledEvent, stored_time
 from .validate import Rejection, instant, load_json, zoho_id
 
@@ -90,10 +90,11 @@ def parse_delivery(raw: bytes, query: dict[str, str], received_at: dt.datetime, 
     entity, id_field, doc = _document(body)
     event_type = _event_type(query, event_param, entity, doc)
     doc_id = zoho_id(doc.get(id_field), f"{entity} {id_field}")
-    changed = doc.get("last_modified_time") or doc.get("created_time")
-    if not changed:
-        raise Rejection(422, f"the {entity} has neither last_modified_time nor created_time")
-    version = utc_text(instant(changed, "last_modified_time"))
+    changed = doc.get("last_modified_time")
+    if changed not in (None, "", " "):
+        version = utc_text(instant(changed, "last_modified_time"))
+    else:  # Zoho gave no modification time: the version is the content's (events.version_token)
+        version = version_token(doc)
     if doc.get("created_time"):
         instant(doc["created_time"], "created_time")
     operation = "delete" if event_type.endswith(".deleted") else "upsert"
