@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.helpers import query, run_tap, run_target
-from tests.webhooks.conftest import receiver, receiver_config  # noqa: F401  (fixtures)
+from tests.webhooks.conftest import make_receiver, receiver, receiver_config  # noqa: F401  (fixtures)
 
 US_ORG, US_ORG2 = "60001000001", "60001000002"
 
