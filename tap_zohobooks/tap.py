@@ -9,7 +9,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
+from zohobooks_bigquery.plugin_config import store_setting_properties, with_numbers_parsed, with_stored_credentials
 
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
@@ -117,7 +117,8 @@ class TapZohoBooks(Tap):
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Credentials from the store are merged in before validation, so they satisfy `required`.
-        self._config = with_stored_credentials(self._config, "zoho", "zoho", self.logger)
+        self._config = with_numbers_parsed(with_stored_credentials(self._config, "zoho", "zoho", self.logger),
+                                           self.config_jsonschema)
         return super()._validate_config(raise_errors=raise_errors)
 
     def __init__(self, *args, **kwargs) -> None:

@@ -22,7 +22,7 @@ from google.cloud import bigquery
 from singer_sdk import Target
 from singer_sdk import typing as th
 
-from zohobooks_bigquery.plugin_config import store_setting_properties, with_stored_credentials
+from zohobooks_bigquery.plugin_config import store_setting_properties, with_numbers_parsed, with_stored_credentials
 
 from .credentials import build_credentials
 from .batch_load import BatchLoader
@@ -97,7 +97,8 @@ class TargetBigQueryAudit(Target):
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # The service-account key from the store, in memory only for this run.
-        self._config = with_stored_credentials(self._config, "google", "google", self.logger)
+        self._config = with_numbers_parsed(with_stored_credentials(self._config, "google", "google", self.logger),
+                                           self.config_jsonschema)
         return super()._validate_config(raise_errors=raise_errors)
 
     def __init__(self, *args, **kwargs) -> None:

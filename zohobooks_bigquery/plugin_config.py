@@ -41,3 +41,19 @@ def store_setting_properties(th, kind: str, default_set: str) -> list:
         th.Property("credential_set", th.StringType, default=default_set,
                     description=f"Name of the {kind} credential set in the store."),
     ]
+
+
+def with_numbers_parsed(config: dict, schema: dict) -> dict:
+    """Number settings given as text (Meltano passes `kind: string` values and env vars as strings, and has
+    no safe decimal kind) become numbers before validation: `"0.25"` → 0.25. Text that is no number stays
+    as it is, so validation names the setting."""
+    parsed = dict(config)
+    for name, prop in schema.get("properties", {}).items():
+        value = parsed.get(name)
+        types = prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")]
+        if isinstance(value, str) and "number" in types:
+            try:
+                parsed[name] = float(value) if any(c in value for c in ".eE") else int(value)
+            except ValueError:
+                pass
+    return parsed
