@@ -20,10 +20,10 @@ import hashlib
 import zlib
 from typing import Iterable
 
+from singer_sdk.streams import Stream  # a client.ZohoDocumentStream (client.py imports this module)
+
 from .api import DocumentNotFound, QuotaExhausted
 from .events import parse_instant, utc_text
-
-from singer_sdk.streams import Stream as ZohoDocumentStream  # a client.ZohoDocumentStream (which imports this)
 
 STATE_IDS, STATE_RUN = "known_ids", "reconciled_at"
 
@@ -59,7 +59,7 @@ def tombstone_event_id(org_id: str, entity: str, doc_id: str) -> str:
     return hashlib.sha256("|".join((org_id, entity, doc_id, "reconcile", "delete")).encode()).hexdigest()
 
 
-def due(stream: ZohoDocumentStream, state: dict, now: dt.datetime) -> bool:
+def due(stream: Stream, state: dict, now: dt.datetime) -> bool:
     """Whether this organization and stream is due a reconciliation (0: every run; negative: never)."""
     hours = int(stream.config.get("reconcile_interval_hours", 24))
     if hours < 0:
@@ -71,7 +71,7 @@ def due(stream: ZohoDocumentStream, state: dict, now: dt.datetime) -> bool:
     return last is None or now - parse_instant(last) >= dt.timedelta(hours=hours)
 
 
-def _list_all(stream: ZohoDocumentStream, org_id: str) -> set[str] | None:
+def _list_all(stream: Stream, org_id: str) -> set[str] | None:
     """Every id Zoho lists now, or None when the listing did not finish."""
     listed: set[str] = set()
     page, per_page = 1, int(stream.config.get("page_size", 200))
@@ -91,7 +91,7 @@ def _list_all(stream: ZohoDocumentStream, org_id: str) -> set[str] | None:
         return None
 
 
-def reconcile(stream: ZohoDocumentStream, org_id: str, state: dict, known: set[str]) -> Iterable[dict]:
+def reconcile(stream: Stream, org_id: str, state: dict, known: set[str]) -> Iterable[dict]:
     """Delete tombstones for the known documents Zoho confirms gone; updates `known` and the run time."""
     now = dt.datetime.now(dt.timezone.utc)
     if not known or stream.api.exhausted or not due(stream, state, now):
