@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 
+from local_services.zoho_sandbox import SandboxConfig, ZohoSandbox
 from local_services.zoho_sandbox.entities import money
 from target_bigquery_audit.finance_views import finance_view_sql
 from tests.helpers import query, run_tap, run_target, tap_config, target_config
@@ -23,11 +25,15 @@ def base(doc, field, zoho_field=None):
     return money(doc[field] * doc["exchange_rate"])  # half-up on positive amounts = BigQuery's ROUND
 
 
-@pytest.fixture
-def loaded(sandbox, bigquery_emulator, bq, dataset, tmp_path):
-    result = run_tap(tap_config(sandbox, tmp_path))
-    run_target(target_config(bigquery_emulator, dataset, tmp_path), result.lines)
-    return sandbox, bq, dataset
+@pytest.fixture(scope="module")
+def loaded(bigquery_emulator, tmp_path_factory):
+    """One sync for the whole module: every test here only reads the books and the views."""
+    tmp_path = tmp_path_factory.mktemp("finance")
+    dataset = f"finance_views_{uuid.uuid4().hex[:6]}"
+    with ZohoSandbox(SandboxConfig(requests_per_window=100000), documents=300) as sandbox:
+        result = run_tap(tap_config(sandbox, tmp_path))
+        run_target(target_config(bigquery_emulator, dataset, tmp_path), result.lines)
+        yield sandbox, bigquery_emulator.client(), dataset
 
 
 def docs(sandbox, org, entity):
