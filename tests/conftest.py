@@ -34,6 +34,12 @@ def sandbox_config() -> SandboxConfig:
 
 
 @pytest.fixture
-def sandbox(sandbox_config):
-    with ZohoSandbox(sandbox_config, documents=300) as running:
+def sandbox_documents() -> int:
+    """How many documents the sandbox is seeded with; a test directory may ask for fewer."""
+    return 300
+
+
+@pytest.fixture
+def sandbox(sandbox_config, sandbox_documents):
+    with ZohoSandbox(sandbox_config, documents=sandbox_documents) as running:
         yield running

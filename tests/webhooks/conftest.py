@@ -64,6 +64,12 @@ def start_receiver(config: dict) -> tuple[uvicorn.Server, threading.Thread, Webh
 
 
 @pytest.fixture
+def sandbox_documents() -> int:
+    """Webhook tests create the documents they deliver; a small seeded book keeps their polls quick."""
+    return 40
+
+
+@pytest.fixture
 def receiver_config(tmp_path) -> dict:
     return {"webhook_spool_path": str(tmp_path / "spool.db"), "webhook_secret": SECRET,
             "webhook_previous_secret": OLD_SECRET, "webhook_max_body_bytes": 65536,
