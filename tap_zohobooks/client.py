@@ -31,6 +31,7 @@ from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
 from .conform import conform
 from .content_versions import ContentVersions
 from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
+from .resync import mark_applied, pending_resync
 from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
 
 
@@ -119,13 +120,21 @@ class ZohoDocumentStream(Stream):
             self.logger.warning("Skipping %s for organization %s: %s", self.name, org_id, self.api.exhausted)
             return
         state = self.get_context_state(context)
-        recent = RecentVersions(state.get("recent_versions", []))
+        start, resync = self._start(state), pending_resync(self.config, state)
+        rewind = resync is not None and start is not None and resync < start  # never later: skips nothing
+        if rewind:  # re-emit every version since then, even those emitted lately (resync.py)
+            start = resync
+            self.logger.info("Re-syncing %s for organization %s from %s (resync_from, applied once)",
+                             self.name, org_id, utc_text(resync))
+        recent = RecentVersions() if rewind else RecentVersions(state.get("recent_versions", []))
         undated = ContentVersions(state.get("content_versions"))
         known = decode_ids(state.get(STATE_IDS))
         try:
-            for record in self._walk(org_id, self._start(state), recent, undated):
+            for record in self._walk(org_id, start, recent, undated):
                 known.add(str(record[self.id_field]))
                 yield record
+            if resync is not None:
+                mark_applied(state, resync)
             yield from reconcile(self, org_id, state, known)
         except QuotaExhausted as exc:
             self.logger.warning("Stopping %s for organization %s: %s", self.name, org_id, exc)

@@ -3,6 +3,8 @@ refused service-account key, the credential store) reported as one line, exit 1,
 
 from __future__ import annotations
 
+import sys
+
 from google.auth.exceptions import RefreshError
 
 from zohobooks_bigquery.clear_errors import one_line, run_with_clear_errors
@@ -23,4 +25,23 @@ KNOWN_ERRORS = {RefreshError: _refused, CredentialsError: one_line, CredentialSt
 def main() -> None:
     from .target import TargetBigQueryAudit
 
-    run_with_clear_errors(TargetBigQueryAudit.cli, KNOWN_ERRORS, "target-bigquery-audit")
+    try:
+        run_with_clear_errors(TargetBigQueryAudit.cli, KNOWN_ERRORS, "target-bigquery-audit")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            drain_input()
+        raise
+
+
+def drain_input() -> None:
+    """After a fatal error, read the tap's output to its end before exiting. A target that exits first
+    breaks the pipe under `meltano run`, which then buries the one-line reason under its own
+    BrokenPipeError tracebacks. Nothing read is written and no STATE is passed on, so the next run
+    starts again from the last stored state."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return
+    try:
+        while sys.stdin.buffer.read(1 << 20):
+            pass
+    except (OSError, ValueError):
+        pass  # stdin already closed
