@@ -36,9 +36,8 @@ def test_user_mistakes_end_in_one_line_naming_the_fix(env):
     assert line.startswith("Invalid settings: 'mars' is not one of ['us', 'eu',") and "in config['region']" in line
 
     line = failed_run({**env, "TARGET_BIGQUERY_AUDIT_LOAD_METHOD": "fast"}, "tap-zohobooks", "target-bigquery-audit")
-    assert line == ("Invalid settings: load_method 'fast' is not supported; use one of: streaming_insert, batch_load "
-                    "(this target only appends: an edit is a new row, the _current views show the latest) "
-                    "(see `meltano config list target-bigquery-audit`)")
+    assert line.startswith("Invalid settings: load_method 'fast' is not supported; use one of: ")
+    assert "batch_load" in line and line.endswith("(see `meltano config list target-bigquery-audit`)")
 
     bad_key = {**env, "TARGET_BIGQUERY_AUDIT_EMULATOR": "false", "TARGET_BIGQUERY_AUDIT_CREDENTIALS_JSON":
                '{"type": "service_account"}', "TAP_ZOHOBOOKS_ORGANIZATION_IDS": '["60001000002"]'}
