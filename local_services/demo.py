@@ -118,6 +118,24 @@ def report(emulator: BigQueryEmulator) -> None:
                 ["invoice", "status", "balance", "source", "operation", "last_modified_time"]))
 
 
+def sync_demo_data(env: dict, base_url: str) -> None:
+    """The demo's data: both data centers synced (state cleared first), a bookkeeper's changes, and an
+    incremental run. Also what tests/docs/test_docs_run.py queries the docs' SQL against."""
+    ensure_plugins(env, "tap-zohobooks", "tap-zohobooks--eu", "target-bigquery-audit")
+    print("== First sync: both data centers into one dataset")
+    for state_id in ("local:tap-zohobooks-to-target-bigquery-audit", "local:tap-zohobooks--eu-to-target-bigquery-audit"):
+        meltano(env, "state", "clear", "--force", state_id, check=False)
+    run(env, "run", "tap-zohobooks", "target-bigquery-audit", "tap-zohobooks--eu", "target-bigquery-audit")
+    first_calls = len(requests.get(f"{base_url}/_admin/requests", timeout=30).json()["requests"])
+    print("== Changes in Zoho Books:")
+    for change in make_changes(base_url):
+        print(f"   - {change}")
+    run(env, "run", "tap-zohobooks", "target-bigquery-audit")
+    calls = requests.get(f"{base_url}/_admin/requests", timeout=30).json()["requests"][first_calls:]
+    details = sum(1 for c in calls if c["kind"] == "api" and c["path"].count("/") > 3)
+    print(f"   incremental run: {len(calls)} API calls, of which {details} detail fetches of changed documents")
+
+
 def main() -> None:
     documents = int(os.environ.get("DEMO_DOCUMENTS", "600"))
     shutil.rmtree(DEMO_DIR / "bigquery", ignore_errors=True)
@@ -127,27 +145,15 @@ def main() -> None:
     emulator = BigQueryEmulator(DEMO_DIR / "bigquery", project=PROJECT, log_path=DEMO_DIR / "bigquery.log")
     try:
         emulator.start()
-        env = meltano_env(sandbox, emulator.rest_url)
         if not (ROOT / ".meltano" / "extractors").exists():
             print("== Installing the Meltano plugins (first run only)")
-        ensure_plugins(env, "tap-zohobooks", "tap-zohobooks--eu", "target-bigquery-audit")
-        print("== First sync: both data centers into one dataset")
-        for state_id in ("local:tap-zohobooks-to-target-bigquery-audit", "local:tap-zohobooks--eu-to-target-bigquery-audit"):
-            meltano(env, "state", "clear", "--force", state_id, check=False)
-        run(env, "run", "tap-zohobooks", "target-bigquery-audit", "tap-zohobooks--eu", "target-bigquery-audit")
-        first_calls = len(requests.get(f"{sandbox['base_url']}/_admin/requests", timeout=30).json()["requests"])
-        print("== Changes in Zoho Books:")
-        for change in make_changes(sandbox["base_url"]):
-            print(f"   - {change}")
-        run(env, "run", "tap-zohobooks", "target-bigquery-audit")
-        calls = requests.get(f"{sandbox['base_url']}/_admin/requests", timeout=30).json()["requests"][first_calls:]
-        details = sum(1 for c in calls if c["kind"] == "api" and c["path"].count("/") > 3)
-        print(f"   incremental run: {len(calls)} API calls, of which {details} detail fetches of changed documents")
+        sync_demo_data(meltano_env(sandbox, emulator.rest_url), sandbox["base_url"])
         report(emulator)
-        print("\nThe data stays in .demo/bigquery. To query it yourself:\n"
-              f"  .venv-bqemu/bin/local-bigquery serve --host 127.0.0.1 --port 9050 --grpc-port 9060 "
-              f"--project {PROJECT} --data-dir .demo/bigquery\n"
-              f"  .venv-bqemu/bin/local-bigquery repl --port 9050 --project {PROJECT}   # in a second shell")
+        server = ROOT / ".venv-bqemu" / "bin" / "local-bigquery"  # absolute: the commands work from any directory
+        print(f"\nThe data stays in {DEMO_DIR / 'bigquery'}. To query it yourself:\n"
+              f"  {server} serve --host 127.0.0.1 --port 9050 --grpc-port 9060 "
+              f"--project {PROJECT} --data-dir {DEMO_DIR / 'bigquery'}\n"
+              f"  {server} repl --port 9050 --project {PROJECT}   # in a second shell")
     finally:
         emulator.stop()
         sandbox_proc.terminate()

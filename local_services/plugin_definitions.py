@@ -9,6 +9,9 @@ Decisions (also in docs/meltano.md):
   turns values into Decimal, which `meltano run` cannot serialize. Give such values as YAML numbers in
   meltano.yml (they pass through as numbers).
 - Every SDK built-in setting is declared too, so `meltano config list` shows everything the plugin accepts.
+- A setting with allowed values is declared `kind: string` (its description names every value), not
+  `kind: options`: Meltano checks options itself and answers a bad value from the environment with a
+  traceback before the plugin runs; as a string, the plugin refuses it in one line naming the setting.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def meltano_kind(prop: dict) -> str:
         else [prop.get("type", "string")]
     kind = types[0] if types else "string"
     if prop.get("enum"):
-        return "options"
+        return "string"  # not options: Meltano refuses a bad choice with a traceback (module docstring)
     if kind == "string" and prop.get("format") == "date-time":
         return "date_iso8601"
     return {"number": "string"}.get(kind, kind)  # no safe non-integer kind in Meltano (see module docstring)
@@ -71,9 +74,10 @@ def differences(info: dict, plugin: dict) -> list[str]:
             diffs.append(f"{name}: {key}: no description in meltano.yml")
         if not prop.get("description"):
             diffs.append(f"{name}: {key}: no description in --about (config_jsonschema)")
-        if prop.get("enum") and sorted(o["value"] for o in setting.get("options", [])) != sorted(prop["enum"]):
-            diffs.append(f"{name}: {key}: meltano.yml options {[o['value'] for o in setting.get('options', [])]}, "
-                         f"--about {prop['enum']}")
+        for where, text in (("meltano.yml", setting.get("description") or ""), ("--about", prop.get("description") or "")):
+            unnamed = [v for v in prop.get("enum") or [] if not re.search(rf"(?<![\w-]){re.escape(str(v))}(?![\w-])", text)]
+            if unnamed:
+                diffs.append(f"{name}: {key}: the {where} description does not name the allowed values {unnamed}")
     diffs += [f"{name}: setting {key} is in meltano.yml but not in --about" for key in declared if key not in props]
     missing = [c for c in info["capabilities"] if c not in plugin.get("capabilities", [])]
     diffs += [f"{name}: capability {c} is not declared in meltano.yml" for c in missing]

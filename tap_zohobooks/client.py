@@ -31,6 +31,7 @@ from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
 from .conform import conform
 from .content_versions import ContentVersions
 from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
+from .resync import mark_applied, pending_resync
 from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
 
 
@@ -111,6 +112,16 @@ class ZohoDocumentStream(Stream):
         start = self.config.get("start_date")
         return parse_instant(start) if start else None
 
+    def _walk_plan(self, org_id: str, state: dict) -> tuple[dt.datetime | None, RecentVersions, dt.datetime | None]:
+        """Where the walk starts, the versions it skips, and the `resync_from` date to mark applied once
+        the walk finished (None when no re-sync is pending; resync.py)."""
+        start, resync = self._start(state), pending_resync(self.config, state)
+        if resync is not None and start is not None and resync < start:  # never later: skips nothing
+            self.logger.info("Re-syncing %s for organization %s from %s (resync_from, applied once)",
+                             self.name, org_id, utc_text(resync))
+            return resync, RecentVersions(), resync  # re-emit every version since then, even recent ones
+        return start, RecentVersions(state.get("recent_versions", [])), resync
+
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         org_id = context["organization_id"] if context else ""
         if self.config.get("mode", "poll") != "poll":
@@ -119,13 +130,15 @@ class ZohoDocumentStream(Stream):
             self.logger.warning("Skipping %s for organization %s: %s", self.name, org_id, self.api.exhausted)
             return
         state = self.get_context_state(context)
-        recent = RecentVersions(state.get("recent_versions", []))
+        start, recent, resync = self._walk_plan(org_id, state)
         undated = ContentVersions(state.get("content_versions"))
         known = decode_ids(state.get(STATE_IDS))
         try:
-            for record in self._walk(org_id, self._start(state), recent, undated):
+            for record in self._walk(org_id, start, recent, undated):
                 known.add(str(record[self.id_field]))
                 yield record
+            if resync is not None:
+                mark_applied(state, resync)
             yield from reconcile(self, org_id, state, known)
         except QuotaExhausted as exc:
             self.logger.warning("Stopping %s for organization %s: %s", self.name, org_id, exc)

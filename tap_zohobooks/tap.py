@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from functools import cached_property
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from zohobooks_bigquery.plugin_config import store_setting_properties, with_numbers_parsed, with_stored_credentials
+from zohobooks_bigquery.clear_errors import NameInvalidSettings
+from zohobooks_bigquery.plugin_config import (
+    store_setting_properties,
+    with_numbers_parsed,
+    with_stored_credentials,
+    without_blank_required,
+)
 
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
@@ -20,23 +25,6 @@ from .webhooks.history import WebhookHistoryStream
 from .webhooks.live import run_live, run_replay
 from .webhooks.settings import WEBHOOK_SETTINGS
 from .webhooks.spool import Spool
-
-
-class NameInvalidSettings(logging.Filter):
-    """The SDK ends a failed validation with a bare "Config validation failed" line carrying the whole
-    schema, and `meltano config test` shows users only that last line: name the settings there instead.
-    (The SDK has no public hook for that message; this filter only rewrites that one log record.)"""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__()
-        self.errors = errors
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage() == "Config validation failed":
-            record.msg, record.args = "Invalid settings: %s (see `meltano config list tap-zohobooks`)", (
-                "; ".join(self.errors),)
-            record.schema = None
-        return True
 
 
 class TapZohoBooks(Tap):
@@ -58,6 +46,10 @@ class TapZohoBooks(Tap):
                     description="Organizations to sync; default: every organization the token can see."),
         th.Property("start_date", th.DateTimeType,
                     description="Earliest last_modified_time to sync on the first run."),
+        th.Property("resync_from", th.DateTimeType,
+                    description="Re-sync every document stream from this date once: the next run re-emits "
+                                "every version modified since then, later runs continue from the bookmark; "
+                                "a new value applies once again (docs/meltano.md)."),
         th.Property("accounts_url", th.StringType,
                     description="Override of the region's accounts server (a proxy, or the local sandbox)."),
         th.Property("api_url", th.StringType,
@@ -117,15 +109,17 @@ class TapZohoBooks(Tap):
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Credentials from the store are merged in before validation, so they satisfy `required`.
-        self._config = with_numbers_parsed(with_stored_credentials(self._config, "zoho", "zoho", self.logger),
-                                           self.config_jsonschema)
+        # Blank credentials are missing ones (tap-zohobooks--eu blanks those it must not inherit).
+        config = with_stored_credentials(self._config, "zoho", "zoho", self.logger)
+        self._config = without_blank_required(with_numbers_parsed(config, self.config_jsonschema),
+                                              self.config_jsonschema)
         return super()._validate_config(raise_errors=raise_errors)
 
     def __init__(self, *args, **kwargs) -> None:
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
-            self.logger.addFilter(NameInvalidSettings(list(exc.errors)))
+            self.logger.addFilter(NameInvalidSettings(list(exc.errors), "MELTANO_EXTRACTOR_NAME", self.name))
             raise
 
     @cached_property

@@ -3,6 +3,11 @@ refused service-account key, the credential store) reported as one line, exit 1,
 
 from __future__ import annotations
 
+import os
+import select
+import sys
+import time
+
 from google.auth.exceptions import RefreshError
 
 from zohobooks_bigquery.clear_errors import one_line, run_with_clear_errors
@@ -23,4 +28,30 @@ KNOWN_ERRORS = {RefreshError: _refused, CredentialsError: one_line, CredentialSt
 def main() -> None:
     from .target import TargetBigQueryAudit
 
-    run_with_clear_errors(TargetBigQueryAudit.cli, KNOWN_ERRORS, "target-bigquery-audit")
+    try:
+        run_with_clear_errors(TargetBigQueryAudit.cli, KNOWN_ERRORS, "target-bigquery-audit")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            drain_input()
+        raise
+
+
+DRAIN_SECONDS = 60
+
+
+def drain_input(seconds: float = DRAIN_SECONDS) -> None:
+    """After a fatal error, read the tap's output to its end (at most `seconds`) before exiting. A target
+    that exits first breaks the pipe under `meltano run`, which then buries the one-line reason under its
+    own BrokenPipeError tracebacks. Nothing read is written and no STATE is passed on, so the next run
+    starts again from the last stored state. The limit keeps a failed live pipeline (whose tap never
+    ends) from hanging instead of exiting."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return
+    deadline = time.monotonic() + seconds
+    try:
+        fd = sys.stdin.fileno()
+        while (left := deadline - time.monotonic()) > 0:
+            if select.select([fd], [], [], left)[0] and not os.read(fd, 1 << 20):
+                return  # end of input
+    except (OSError, ValueError):
+        pass  # stdin already closed

@@ -21,7 +21,9 @@ from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
+from zohobooks_bigquery.clear_errors import NameInvalidSettings
 from zohobooks_bigquery.plugin_config import store_setting_properties, with_numbers_parsed, with_stored_credentials
 
 from .credentials import build_credentials
@@ -58,7 +60,8 @@ class TargetBigQueryAudit(Target):
                     description="Talk to a local BigQuery emulator (tests, the demo): anonymous credentials and "
                                 "plain HTTP. Never set it for real BigQuery."),
         th.Property("numeric_type", th.StringType(allowed_values=["NUMERIC", "BIGNUMERIC"]), default="NUMERIC",
-                    description="Column type of JSON numbers. Values that do not fit go to the dead-letter table."),
+                    description="Column type of JSON numbers: NUMERIC or BIGNUMERIC. Values that do not fit go to "
+                                "the dead-letter table."),
         th.Property("table_prefix", th.StringType, default="", description="Prefix of every table name."),
         th.Property("partition_field", th.StringType, default="_arrival_ts",
                     description="TIMESTAMP/DATE column to partition tables by day on; empty: no partitioning."),
@@ -102,8 +105,12 @@ class TargetBigQueryAudit(Target):
         return super()._validate_config(raise_errors=raise_errors)
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.load_method = load_method(self.config)  # refused here, with its one-line reason
+        try:
+            super().__init__(*args, **kwargs)
+            self.load_method = load_method(self.config)  # refused here, with its one-line reason
+        except ConfigValidationError as exc:
+            self.logger.addFilter(NameInvalidSettings(list(exc.errors), "MELTANO_LOADER_NAME", self.name))
+            raise
         self.replication_keys: dict[str, str | None] = {}
         self.max_parallelism = 1  # sinks drain one after another: cheap per drain, deterministic order
         self._degraded = False

@@ -31,3 +31,26 @@ def run_with_clear_errors(command: Callable[[], object], known: dict[type[BaseEx
         logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
         logging.getLogger(logger_name).error("%s", describe(exc))
         sys.exit(1)
+
+
+class NameInvalidSettings(logging.Filter):
+    """The SDK logs each validation error on its own line, then a bare "Config validation failed" line
+    carrying the whole schema, and `meltano config test` shows users only that last line: say it once,
+    in that last line, naming the settings and the plugin to check. (The SDK has no public hook for that
+    message; this filter only rewrites those log records.)"""
+
+    def __init__(self, errors: list[str], plugin_name_env: str, default_name: str) -> None:
+        super().__init__()
+        self.errors = errors
+        # Meltano names the plugin being run (tap-zohobooks--eu, not only tap-zohobooks) in this variable.
+        self.plugin = os.environ.get(plugin_name_env) or default_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.errors:
+            return False  # repeated in the summary line
+        if message == "Config validation failed":
+            record.msg, record.args = "Invalid settings: %s (see `meltano config list %s`)", (
+                "; ".join(self.errors), self.plugin)
+            record.schema = None
+        return True

@@ -57,3 +57,11 @@ def with_numbers_parsed(config: dict, schema: dict) -> dict:
             except ValueError:
                 pass
     return parsed
+
+
+def without_blank_required(config: dict, schema: dict) -> dict:
+    """Required settings given as empty text are missing, so validation names them: Meltano passes `''` for
+    a setting blanked in `meltano.yml` (an inheriting plugin that must not reuse its parent's credentials)
+    or set from an empty environment variable."""
+    required = set(schema.get("required", []))
+    return {k: v for k, v in config.items() if not (k in required and isinstance(v, str) and not v.strip())}

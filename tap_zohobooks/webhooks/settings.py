@@ -27,9 +27,10 @@ WEBHOOK_SETTINGS = [
                 description="Organizations the receiver accepts deliveries for (default: organization_ids); "
                             "any other organization is refused with 403."),
     th.Property("webhook_signature_scheme", th.StringType(allowed_values=list(SCHEMES)), default=DEFAULT_SCHEME,
-                description="How deliveries are signed. zoho-finance (default) signs the query string and the "
-                            "body; the others sign only the body, so the URL may then carry no ?event= or "
-                            "?organization_id= (see docs/webhooks.md)."),
+                description="How deliveries are signed. zoho-finance (default; former name billing) signs the "
+                            "query string and the body; hmac-sha256, hmac-sha256-base64, payments and token sign "
+                            "only the body, so the URL may then carry no ?event= or ?organization_id= (see "
+                            "docs/webhooks.md)."),
     th.Property("webhook_signature_header", th.StringType, default="X-Zoho-Webhook-Signature",
                 description="Header carrying the signature."),
     th.Property("webhook_timestamp_tolerance_seconds", th.IntegerType, default=300,

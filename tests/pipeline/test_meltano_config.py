@@ -19,10 +19,14 @@ def config(env: dict, plugin: str) -> dict:
     return json.loads(meltano(env, "--environment=prod", "config", "print", plugin, "--format=json").stdout)
 
 
-def test_unset_region_and_location_are_the_defaults_not_empty():
-    env = prod_env()
+def test_unset_region_and_location_are_the_defaults_and_the_second_data_center_inherits_no_credentials():
+    env = prod_env(TAP_ZOHOBOOKS_CLIENT_ID="1000.US", TAP_ZOHOBOOKS_CLIENT_SECRET="us-secret",
+                   TAP_ZOHOBOOKS_REFRESH_TOKEN="us-token", TAP_ZOHOBOOKS_CREDENTIAL_STORE="/etc/zoho/credentials.store")
     assert config(env, "tap-zohobooks")["region"] == "us"
-    assert config(env, "tap-zohobooks--eu")["region"] == "eu"
+    eu = config(env, "tap-zohobooks--eu")
+    assert eu["region"] == "eu"
+    assert (eu["client_id"], eu["client_secret"], eu["refresh_token"]) == ("", "", "")  # blank: missing
+    assert (eu["credential_store"], eu["credential_set"]) == ("/etc/zoho/credentials.store", "zoho-eu")
     assert config(env, "target-bigquery-audit")["location"] == "US"
 
 
