@@ -14,12 +14,14 @@ What is retried and how (docs/tap.md has the table):
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import backoff
 import requests
+import requests.adapters
 import simplejson
 from singer_sdk import metrics
 from singer_sdk.exceptions import FatalAPIError
@@ -53,6 +55,7 @@ class _RateLimited(Exception):
         super().__init__(message)
         self.code = code
         self.retry_after = retry_after
+        self.pause = 0.0  # set once the organization is paused until the window frees
 
 
 def _header_number(response: requests.Response, name: str) -> float | None:
@@ -73,6 +76,10 @@ class ZohoBooksAPI:
         self.logger = logger
         self.session = requests.Session()
         self.session.headers["User-Agent"] = config.get("user_agent", "tap-zohobooks")
+        # Fetch workers share this session (prefetch.py): room for every call in flight, per host.
+        self.session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+        self.session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+        self._count_lock = threading.Lock()
         self.auth = ZohoAuth(config, logger, self.session)
         budget = config.get("daily_call_budget")
         self.quota = SharedQuota(
@@ -118,12 +125,10 @@ class ZohoBooksAPI:
         if org_id in self.exhausted_orgs:
             raise self.exhausted_orgs[org_id]
         try:
-            body = self._get(path, org_id, params, stream)
+            return self._get(path, org_id, params, stream)
         except QuotaExhausted as exc:
             self.exhausted_orgs[org_id or ""] = exc
             raise
-        self.progress.answered(org_id or "", stream, path, body)
-        return body
 
     def _get(self, path: str, org_id: str | None, params: dict, stream: str) -> dict:
         query = dict(params)
@@ -143,10 +148,9 @@ class ZohoBooksAPI:
                 limited += 1
                 if limited > int(self.config.get("max_rate_limit_retries", 5)):
                     raise ZohoAPIError(f"Zoho kept answering 429 code {exc.code} for {path}: {exc}") from None
-                if exc.code == 44:
-                    pause = self.quota.block_until_window_frees(org_id or "", exc.retry_after, self.rate_limit_wait)
+                if exc.code == 44:  # the organization is paused (in every process) until the window frees
                     self.logger.warning("Zoho per-minute limit hit (code 44) for org %s; waiting %.1fs until "
-                                        "the window frees", org_id, pause)
+                                        "the window frees", org_id, exc.pause)
                 else:
                     pause = min(2 ** (limited - 1), 30) * self.backoff_factor
                     self.logger.info("Zoho concurrency limit (code 1070) for org %s; retrying in %.1fs",
@@ -165,19 +169,24 @@ class ZohoBooksAPI:
         started, response = time.monotonic(), None
         try:
             response = self.session.get(self.books_url + path, params=query, headers=headers, timeout=self.timeout)
+            self._log_duration(stream, path, response, time.monotonic() - started)
+            if org_id:  # what the answer says about the limits is noted before the slot is freed, so
+                self._note_rate_headers(org_id, response)  # no other worker's call slips in meanwhile
+            return self._classify(path, org_id, response)
         except requests.RequestException as exc:
             raise RetriableZohoError(type(exc).__name__) from None
+        except _RateLimited as exc:
+            if exc.code == 44 and org_id:
+                exc.pause = self.quota.block_until_window_frees(org_id, exc.retry_after, self.rate_limit_wait)
+            raise
         finally:
             if ticket:
                 self.quota.release(ticket, refused=response is not None and response.status_code == 429)
-            self.calls[stream] += 1
-            if org_id:
-                self.calls_by_org[org_id] += 1
+            with self._count_lock:
+                self.calls[stream] += 1
+                if org_id:
+                    self.calls_by_org[org_id] += 1
             self.progress.called(org_id or "", stream)
-        self._log_duration(stream, path, response, time.monotonic() - started)
-        if org_id:
-            self._note_rate_headers(org_id, response)
-        return self._classify(path, org_id, response)
 
     def _note_rate_headers(self, org_id: str, response: requests.Response) -> None:
         """Honour Zoho's X-Rate-Limit-* headers: the day's calls left, and the minute's when sent."""

@@ -8,6 +8,7 @@ errors arrive as HTTP 200 with an "error" key and are turned into one-line messa
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class ZohoAuth:
         self.cache = TokenCache.for_settings(cache_dir, key, identity, logger) if config.get(
             "token_cache_enabled", True) else None
         self._token: CachedToken | None = None
+        self._lock = threading.Lock()
         self.mints = 0
 
     def _fresh(self, token: CachedToken | None) -> bool:
@@ -64,15 +66,17 @@ class ZohoAuth:
         return (self._token.api_domain if self._token else "") or self.default_api_domain
 
     def access_token(self) -> str:
-        if not self._fresh(self._token):
-            self._token = self._cached_or_minted()
-        return self._token.access_token
+        with self._lock:  # fetch workers share one token: one of them renews it, once
+            if not self._fresh(self._token):
+                self._token = self._cached_or_minted()
+            return self._token.access_token
 
     def invalidate(self) -> None:
         """Forget a token Zoho rejected (401), so the next call mints a new one instead of reusing it."""
-        if self._token is not None:
-            self._rejected = self._token.access_token
-        self._token = None
+        with self._lock:
+            if self._token is not None:
+                self._rejected = self._token.access_token
+            self._token = None
 
     _rejected: str | None = None
 

@@ -1,4 +1,7 @@
-"""The base document stream: one partition per organization, the list walk, details, the bookmark.
+"""The base document stream: one partition per organization, the list walk, the bookmark.
+
+The network work (list pass, details, reconcile) is done ahead by a fetch worker per organization
+and stream (fetch.py, prefetch.py, docs/concurrency.md); `get_records` here emits its items in order.
 
 The list walk (why not plain page numbers): Zoho pages by offset, so a document edited during a scan
 moves to the end of an ascending `last_modified_time` order and every later row shifts back one
@@ -27,12 +30,12 @@ from typing import Any, Iterable
 from singer_sdk import Tap
 from singer_sdk.streams import Stream
 
-from .api import DocumentNotFound, QuotaExhausted, ZohoBooksAPI
+from .api import ZohoBooksAPI
 from .conform import conform
 from .content_versions import ContentVersions
-from .reconcile import STATE_IDS, decode_ids, encode_ids, reconcile
-from .resync import mark_applied, pending_resync
-from .events import event_id, modified_instant, parse_instant, utc_text, version_token, zoho_filter_text
+from .events import event_id, parse_instant, utc_text, version_token
+from .reconcile import STATE_IDS, decode_ids, encode_ids
+from .resync import pending_resync
 
 
 ONE_SECOND = dt.timedelta(seconds=1)
@@ -96,10 +99,16 @@ class ZohoDocumentStream(Stream):
     def lookback(self) -> dt.timedelta:
         return dt.timedelta(seconds=int(self.config.get("lookback_seconds", 300)))
 
+    _listed: str | None = None  # the emitted document's list row time (get_records)
+
     def _increment_stream_state(self, latest_record: dict, *, context: dict | None = None) -> None:
-        """Advance the bookmark only forward: lookback re-reads emit versions older than it."""
+        """Advance the bookmark only forward: lookback re-reads emit versions older than it.
+
+        The bookmark is the time the list row showed, not the detail's: a document edited between
+        the list pass and its detail call must not carry the bookmark past documents edited meanwhile
+        that the list pass did not see (the next run lists them)."""
         state = self.get_context_state(context)
-        value = latest_record.get(self.replication_key)
+        value = self._listed or latest_record.get(self.replication_key)
         if latest_record.get("_source") == "reconcile":
             return  # a tombstone's time is when the deletion was seen, not a Zoho modification time
         if value and (state.get("replication_key_value") is None or value > state["replication_key_value"]):
@@ -123,6 +132,8 @@ class ZohoDocumentStream(Stream):
         return start, RecentVersions(state.get("recent_versions", [])), resync
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        """Emit what this partition's fetch worker found (fetch.py), noting each item in state only
+        as it is emitted, so a killed run resumes from what was written."""
         org_id = context["organization_id"] if context else ""
         if self.config.get("mode", "poll") != "poll":
             return  # history mode: only the webhook history stream reads Zoho
@@ -130,100 +141,35 @@ class ZohoDocumentStream(Stream):
             self.logger.warning("Skipping %s for organization %s: %s", self.name, org_id, self.api.exhausted)
             return
         state = self.get_context_state(context)
-        start, recent, resync = self._walk_plan(org_id, state)
+        recent = RecentVersions(state.get("recent_versions", []))
         undated = ContentVersions(state.get("content_versions"))
         known = decode_ids(state.get(STATE_IDS))
         try:
-            for record in self._walk(org_id, start, recent, undated):
-                known.add(str(record[self.id_field]))
-                yield record
-            if resync is not None:
-                mark_applied(state, resync)
-            yield from reconcile(self, org_id, state, known)
-        except QuotaExhausted as exc:
-            self.logger.warning("Stopping %s for organization %s: %s", self.name, org_id, exc)
+            for item in self._tap.prefetcher.items(org_id, self.name):  # type: ignore[attr-defined]
+                if item.state is not None:
+                    state.update(item.state)
+                    continue
+                for version, instant in item.versions:
+                    recent.add(version, instant)
+                if item.undated is not None:
+                    undated.remember(item.doc_id, item.undated)
+                if item.record is None:
+                    continue
+                if item.forget:
+                    known.discard(item.doc_id)
+                else:
+                    known.add(item.doc_id)
+                if item.event is not None:
+                    self.record_event(item.record, **item.event)
+                self._listed = utc_text(item.listed) if item.listed else None
+                yield item.record
         finally:
+            self._listed = None
             state[STATE_IDS] = encode_ids(known)
             newest = state.get("replication_key_value")
             state["recent_versions"] = recent.to_state(parse_instant(newest) - self.lookback if newest else None)
             if undated.to_state() or "content_versions" in state:
                 state["content_versions"] = undated.to_state()
-
-    def _walk(self, org_id: str, cursor: dt.datetime | None, recent: RecentVersions,
-              undated: ContentVersions) -> Iterable[dict]:
-        page, per_page = 1, int(self.config.get("page_size", 200))
-        while True:
-            params: dict[str, Any] = {"page": page, "per_page": per_page,
-                                      "sort_column": "last_modified_time", "sort_order": "A"}
-            if cursor is not None:
-                params["last_modified_time"] = zoho_filter_text(cursor)
-            body = self.api.get(f"/{self.entity_path}", org_id, params, stream=self.name)
-            rows = body.get(self.list_key) or []
-            newest: dt.datetime | None = None
-            for row in rows:
-                changed = modified_instant(row)
-                if changed is None:  # no time to compare: compare content (content_versions.py)
-                    record = None if undated.row_unchanged(str(row[self.id_field]), row) else \
-                        self._undated_record(org_id, row, undated)
-                    if record is not None:
-                        yield record
-                    continue
-                newest = changed if newest is None or changed > newest else newest
-                version = f"{org_id}/{row[self.id_field]}@{utc_text(changed)}"
-                if version in recent:
-                    continue  # emitted before (earlier page, duplicate row, or a previous run)
-                record = self._record(org_id, row, changed)
-                recent.add(version, changed)
-                if record is not None:
-                    yield record
-            if not (body.get("page_context") or {}).get("has_more_page") or not rows:
-                return
-            if newest is not None and (cursor is None or newest - ONE_SECOND > cursor):
-                cursor, page = newest - ONE_SECOND, 1
-            else:
-                page += 1
-
-    def _record(self, org_id: str, row: dict, changed: dt.datetime) -> dict | None:
-        self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
-        self.api.progress.document_done(org_id, self.name)
-        spooled = self._spooled_version(org_id, row, changed)
-        if spooled is not None:  # the webhook already brought this version: no detail call
-            self.api.progress.spool_hit(org_id, self.name)
-            record = self.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
-                                    arrival=spooled.received_at)
-            self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
-            return record
-        doc = self._detail(org_id, row)
-        if doc is None:
-            return None
-        record = self.to_record(org_id, doc, source="poll")
-        self.record_event(record, utc_text(changed), f"{self.event_entity}.changed", "poll", record["_source_event_id"])
-        return record
-
-    def _undated_record(self, org_id: str, row: dict, undated: ContentVersions) -> dict | None:
-        """A new content version of a document Zoho sends without last_modified_time, else None."""
-        self._tap.polled.add((org_id, self.event_entity, str(row[self.id_field])))  # type: ignore[attr-defined]
-        doc = self._detail(org_id, row)
-        if doc is None:
-            return None
-        version = undated.new_version(str(row[self.id_field]), row, doc)
-        if version is None:
-            return None  # only the list row changed
-        record = self.to_record(org_id, doc, source="poll", version=version)
-        self.record_event(record, version, f"{self.event_entity}.changed", "poll", record["_source_event_id"])
-        return record
-
-    def _detail(self, org_id: str, row: dict) -> dict | None:
-        """The document's detail (or the list row with fetch_details off); None if deleted meanwhile."""
-        if not self.config.get("fetch_details", True):
-            return row
-        try:
-            body = self.api.get(f"/{self.entity_path}/{row[self.id_field]}", org_id, {}, stream=self.name)
-        except DocumentNotFound:
-            self.logger.info("%s %s was deleted before its details were read; skipped",
-                             self.event_entity, row[self.id_field])
-            return None
-        return body[self.detail_key]
 
     def record_event(self, record: dict, version: str, event_type: str, source: str, key: str,
                      details: dict | None = None) -> None:

@@ -70,6 +70,13 @@ class ContentVersions:
         self._docs[doc_id] = (self.row_digest(row), digest, link(token), history[-HISTORY_KEPT:])
         return token
 
+    def entry(self, doc_id: str) -> tuple | None:
+        """What is remembered of a document (a fetch worker hands it to the writer: fetch.py)."""
+        return self._docs.get(doc_id)
+
+    def remember(self, doc_id: str, entry: tuple) -> None:
+        self._docs[doc_id] = entry
+
     def to_state(self) -> dict[str, str]:
         return {doc_id: ":".join((row, detail, chain, ".".join(history)))
                 for doc_id, (row, detail, chain, history) in sorted(self._docs.items())}

@@ -1,17 +1,19 @@
-"""Progress of a long sync on stderr: documents done, calls used and left today, rate, ETA.
+"""Progress of a long sync on stderr: documents done of the total, calls used and left today, rate, ETA.
 
-Fed by the API layer (every call and every list page, by organization and stream) and by the
-stream's hooks (a document done, a detail call saved by the webhook spool). The total behind the
-percentage and the ETA is the number of rows the list walk has listed so far; while Zoho says more
-pages follow, it is a lower bound and the line says "at least". When the documents known to be
-left need more calls than the organization has left today, one warning says so, with the number of
-days the sync will take at the daily budget (docs/quota.md).
+Fed by the API layer (every call, by organization and stream) and by the fetch workers (fetch.py:
+the list pass's count, a document done, a detail call saved by the webhook spool). Each fetch
+worker lists everything before its first detail call, so the total is known up front: one
+"Listed:" line gives it with the time it takes at the minute cap, and every "Progress:" line shows
+documents done of that total. When the work known for an organization needs more calls than it has
+left today, one warning says so, with the number of days at its daily budget (docs/quota.md).
+Workers run in threads: every change and every report holds one lock.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -50,37 +52,46 @@ class Progress:
         self.daily_limit: dict[str, int] = {}
         self._warned: set[str] = set()
         self._last_report = time.monotonic()
+        self._lock = threading.RLock()
 
     def _of(self, org_id: str, stream: str) -> StreamProgress:
         return self.streams.setdefault((org_id, stream), StreamProgress())
 
     # --- fed by the API layer ------------------------------------------------------------------
     def called(self, org_id: str, stream: str) -> None:
-        if org_id:
-            self._of(org_id, stream).calls += 1
-        if time.monotonic() - self._last_report >= self.interval:
-            self.report()
+        with self._lock:
+            if org_id:
+                self._of(org_id, stream).calls += 1
+            if time.monotonic() - self._last_report >= self.interval:
+                self.report()
 
-    def answered(self, org_id: str, stream: str, path: str, body: dict) -> None:
-        """A list page (a body with page_context) adds its rows to what the stream knows it must do."""
-        context = body.get("page_context")
-        if not org_id or not isinstance(context, dict) or path.count("/") != 1:
-            return
-        rows = next((len(v) for v in body.values() if isinstance(v, list)), 0)
-        progress = self._of(org_id, stream)
-        progress.listed += rows
-        progress.more_pages = bool(context.get("has_more_page"))
-        self._warn_if_days(org_id, stream)
+    # --- fed by the fetch workers (fetch.py) ---------------------------------------------------
+    def listed(self, org_id: str, stream: str, documents: int, finished: bool) -> None:
+        """The list pass found `documents` to fetch so far; `finished`: that is the total."""
+        with self._lock:
+            progress = self._of(org_id, stream)
+            progress.listed, progress.more_pages = documents, not finished
+            if not finished:
+                return
+            self.logger.info("Listed: organization %s, %s: %d documents to fetch; about %s at %d calls per %gs",
+                             org_id, stream, documents, _duration(self._cap_seconds(documents)),
+                             self.quota.per_window, self.quota.window)
+            self._warn_if_days(org_id, stream)
 
-    # --- fed by the stream (one-line hooks in client.py) ----------------------------------------
     def document_done(self, org_id: str, stream: str) -> None:
-        self._of(org_id, stream).done += 1
+        with self._lock:
+            self._of(org_id, stream).done += 1
 
     def spool_hit(self, org_id: str, stream: str) -> None:
         """A version the webhook spool already held: the detail call it saved."""
-        self._of(org_id, stream).spooled += 1
+        with self._lock:
+            self._of(org_id, stream).spooled += 1
 
     # --- output --------------------------------------------------------------------------------
+    def _cap_seconds(self, calls: int) -> float:
+        """The least time `calls` calls of one organization take at its minute cap."""
+        return calls / self.quota.per_window * self.quota.window
+
     def _calls_left_to_do(self, progress: StreamProgress) -> int:
         left = max(progress.listed - progress.done, 0)
         return left + (math.ceil(left / LIST_ROWS_PER_CALL) if progress.more_pages else 0)
@@ -105,22 +116,33 @@ class Progress:
             needed / per_day, per_day)
 
     def report(self) -> None:
-        self._last_report = time.monotonic()
-        for (org_id, stream), p in sorted(self.streams.items()):
-            if p.calls == p.reported_calls:
-                continue  # nothing new: a finished or waiting stream is not repeated
-            p.reported_calls = p.calls
-            elapsed = max(time.monotonic() - p.started, 1e-6)
-            rate = p.calls / elapsed * 60
-            left_docs = max(p.listed - p.done, 0)
-            total = f"{'at least ' if p.more_pages else ''}{p.listed}"
-            pace = p.done / elapsed
-            eta = _duration(left_docs / pace) if pace > 0 and left_docs else ("done" if not left_docs else "?")
-            left_today = self.quota.left_today(org_id)
-            self.logger.info(
-                "Progress: organization %s, %s: %d of %s documents; %d calls today (%s left); %.0f calls/min; "
-                "ETA %s", org_id, stream, p.done, total, self.quota.used_today(org_id),
-                "unknown" if left_today is None else left_today, rate, eta)
+        with self._lock:
+            self._last_report = time.monotonic()
+            for (org_id, stream), p in sorted(self.streams.items()):
+                if p.calls != p.reported_calls:  # a finished or waiting stream is not repeated
+                    p.reported_calls = p.calls
+                    self._report(org_id, stream, p)
+
+    def _report(self, org_id: str, stream: str, p: StreamProgress) -> None:
+        elapsed = max(time.monotonic() - p.started, 1e-6)
+        left_today = self.quota.left_today(org_id)
+        calls = (f"{self.quota.used_today(org_id)} calls today ({'unknown' if left_today is None else left_today} "
+                 f"left); {p.calls / elapsed * 60:.0f} calls/min")
+        if p.more_pages:  # still listing: the total is not known yet
+            self.logger.info("Listing: organization %s, %s: %d documents to fetch so far; %s", org_id, stream,
+                             p.listed, calls)
+            return
+        left_docs = max(p.listed - p.done, 0)
+        if not left_docs:
+            eta = "done"
+        elif p.done:
+            eta = _duration(left_docs / (p.done / elapsed))
+        else:  # no pace yet: the organization's work left at its minute cap
+            eta = _duration(self._cap_seconds(sum(max(q.listed - q.done, 0)
+                                                  for (o, _), q in self.streams.items() if o == org_id)))
+        self.logger.info("Progress: organization %s, %s: %d of %d documents; %s; ETA %s", org_id, stream, p.done,
+                         p.listed, calls, eta)
 
     def saved_by_spool(self, org_id: str) -> int:
-        return sum(p.spooled for (o, _), p in self.streams.items() if o == org_id)
+        with self._lock:
+            return sum(p.spooled for (o, _), p in self.streams.items() if o == org_id)

@@ -91,8 +91,9 @@ def _list_all(stream: Stream, org_id: str) -> set[str] | None:
         return None
 
 
-def reconcile(stream: Stream, org_id: str, state: dict, known: set[str]) -> Iterable[dict]:
-    """Delete tombstones for the known documents Zoho confirms gone; updates `known` and the run time."""
+def reconcile(stream: Stream, org_id: str, state: dict, known: set[str]) -> Iterable[tuple[str, dict, dict]]:
+    """(document id, delete tombstone, its document_events arguments) for each known document Zoho
+    confirms gone; updates `known` and the run time in `state`."""
     now = dt.datetime.now(dt.timezone.utc)
     if not known or stream.api.exhausted or not due(stream, state, now):
         return
@@ -112,9 +113,9 @@ def reconcile(stream: Stream, org_id: str, state: dict, known: set[str]) -> Iter
         record = stream.to_record(org_id, {stream.id_field: doc_id, "last_modified_time": utc_text(now),
                                            "code": 1002, "message": gone},
                                   "reconcile", "delete", event=tombstone_event_id(org_id, stream.event_entity, doc_id))
-        stream.record_event(record, "reconcile", f"{stream.event_entity}.deleted", "reconcile",
-                            record["_source_event_id"], details={"observed_at": utc_text(now)})
+        event = {"version": "reconcile", "event_type": f"{stream.event_entity}.deleted", "source": "reconcile",
+                 "key": record["_source_event_id"], "details": {"observed_at": utc_text(now)}}
         known.discard(doc_id)
-        yield record
+        yield doc_id, record, event
     if complete:
         state[STATE_RUN] = utc_text(now)

@@ -7,8 +7,9 @@ decision) in the token cache directory, and through N slot lock files per organi
 `flock` during each call, which the kernel releases when a process dies.
 
 - Minute window: a log of call times per organization. A call is admitted while fewer than
-  `per_window` calls are in the last `window` seconds; each call's time is moved to the moment its
-  answer arrived (Zoho counted it before that), so the window never frees early.
+  `per_window` calls are in the last `window` seconds; a call in flight counts whatever its age, and
+  its time is then moved to the moment its answer arrived (Zoho counted it before that), so the
+  window never frees early.
 - Day: calls per organization per calendar day in `day_timezone` (UTC by default), checked against
   `daily_budget`; a new day starts a new count, so a stopped sync resumes by itself on the next run.
 - A block (after 429 code 44, or a minute header saying none are left) pauses every process of the
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS orgs (org_id TEXT PRIMARY KEY, blocked_until REAL NOT
                                  zoho_remaining INTEGER, zoho_day TEXT);
 """
 SLOT_POLL_SECONDS = 0.02
+STALE_IN_FLIGHT_SECONDS = 600  # a call "in flight" this long belongs to a process that died
 
 
 class QuotaExhausted(Exception):
@@ -87,6 +89,8 @@ class SharedQuota:
             with self._transaction() as db:
                 for statement in filter(str.strip, SCHEMA.split(";")):
                     db.execute(statement)
+                if "sent" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}:
+                    db.execute("ALTER TABLE calls ADD COLUMN sent REAL")  # a database of an earlier version
         except (OSError, sqlite3.Error) as exc:
             raise ValueError(f"token_cache_dir {directory} must be a writable directory: the API quota shared "
                              f"by every run is kept there ({exc})") from None
@@ -117,19 +121,32 @@ class SharedQuota:
 
     # --- admission -----------------------------------------------------------------------------
     def acquire(self, org_id: str) -> Ticket:
-        """Wait for room in the minute window and a free concurrency slot; count the call today."""
-        while True:
-            wait = self._admit(org_id)
-            if isinstance(wait, int):
-                return Ticket(org_id, wait, self._take_slot(org_id))
-            self.waited += wait
-            self._sleep(wait)
+        """Wait for a free concurrency slot, then for room in the minute window; count the call today.
+
+        The slot comes first, so the window is judged just before the call goes out: a caller that
+        waited for a slot sees a pause another call's answer set meanwhile.
+        """
+        slot = self._take_slot(org_id)
+        try:
+            while True:
+                wait = self._admit(org_id)
+                if isinstance(wait, int):
+                    return Ticket(org_id, wait, slot)
+                self.waited += wait
+                self._sleep(wait)
+        except BaseException:
+            if slot is not None:
+                os.close(slot)
+            raise
 
     def _admit(self, org_id: str) -> int | float:
         """The call's row id once admitted, else the seconds to wait before asking again."""
         now, day = wall_clock(), self.today()
         with self._transaction() as db:
-            db.execute("DELETE FROM calls WHERE org_id = ? AND at <= ?", (org_id, now - self.window))
+            # A call in flight is logged at minus its admission time: it stays in the window however
+            # long its answer takes (release() gives it the answer's time).
+            db.execute("DELETE FROM calls WHERE org_id = ? AND ((at > 0 AND at <= ?) OR (at < 0 AND -at <= ?))",
+                       (org_id, now - self.window, now - self.window - STALE_IN_FLIGHT_SECONDS))
             used = self._used(db, org_id, day)
             if self.daily_budget is not None and used >= self.daily_budget:
                 raise QuotaExhausted(
@@ -139,10 +156,11 @@ class SharedQuota:
             blocked = db.execute("SELECT blocked_until FROM orgs WHERE org_id = ?", (org_id,)).fetchone()
             if blocked and blocked[0] > now:
                 return blocked[0] - now
-            count, oldest = db.execute("SELECT COUNT(*), MIN(at) FROM calls WHERE org_id = ?", (org_id,)).fetchone()
-            if count >= self.per_window:
-                return max(oldest + self.window - now, 0.005)
-            row = db.execute("INSERT INTO calls (org_id, at) VALUES (?, ?)", (org_id, now)).lastrowid
+            count, oldest = db.execute("SELECT COUNT(*), MIN(CASE WHEN at > 0 THEN at END) FROM calls "
+                                       "WHERE org_id = ?", (org_id,)).fetchone()
+            if count >= self.per_window:  # with every call still in flight, ask again shortly
+                return max(oldest + self.window - now, 0.005) if oldest is not None else SLOT_POLL_SECONDS
+            row = db.execute("INSERT INTO calls (org_id, at, sent) VALUES (?, ?, ?)", (org_id, -now, now)).lastrowid
             db.execute("INSERT INTO daily (org_id, day, used) VALUES (?, ?, 1) "
                        "ON CONFLICT (org_id, day) DO UPDATE SET used = used + 1", (org_id, day))
             return int(row)
@@ -180,15 +198,17 @@ class SharedQuota:
     def block_until_window_frees(self, org_id: str, retry_after: float | None, fallback: float) -> float:
         """After 429 code 44: pause every process of the org until the window frees; returns the pause.
 
-        Zoho's Retry-After wins when sent; otherwise the shared log says when the oldest call leaves
-        the window; with no call in the log (another client used the minute up), `fallback` seconds.
+        Zoho's Retry-After wins when sent; otherwise the shared log says when the oldest call Zoho
+        still counts leaves the window: of the answered calls sent within the last window (Zoho
+        received each after it was sent), the first answer plus the window. With no such call (another
+        client used the minute up), `fallback` seconds.
         """
         now = wall_clock()
         with self._transaction() as db:
             if retry_after is not None:
                 until = now + retry_after
             else:
-                oldest = db.execute("SELECT MIN(at) FROM calls WHERE org_id = ? AND at > ?",
+                oldest = db.execute("SELECT MIN(at) FROM calls WHERE org_id = ? AND at > 0 AND sent > ?",
                                     (org_id, now - self.window)).fetchone()[0]
                 until = oldest + self.window if oldest is not None else now + fallback
             self._block(db, org_id, until)

@@ -19,6 +19,8 @@ from zohobooks_bigquery.plugin_config import (
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
 from .document_events import STREAM_NAME as EVENTS_STREAM, DocumentEventsStream, EventRecorder
+from .fetch import start_fetches
+from .prefetch import Prefetcher
 from .regions import REGIONS
 from .streams import DOCUMENT_STREAMS, OrganizationsStream
 from .webhooks.history import WebhookHistoryStream
@@ -66,6 +68,9 @@ class TapZohoBooks(Tap):
                                 "every tap process of the machine using the same token_cache_dir."),
         th.Property("rate_window_seconds", th.NumberType, default=60,
                     description="Window of max_requests_per_minute (60; other values for proxies and tests)."),
+        th.Property("max_concurrent_organizations", th.IntegerType, default=4,
+                    description="Organizations fetched at the same time (each within its own Zoho limits); "
+                                "the streams of one organization are fetched together within its limits."),
         th.Property("max_concurrent_requests", th.IntegerType, default=5,
                     description="Calls in flight per organization across every process (Zoho: 5 on the "
                                 "Free plan, 10 on paid plans)."),
@@ -137,6 +142,12 @@ class TapZohoBooks(Tap):
         return [str(o["organization_id"]) for o in orgs]
 
     @cached_property
+    def prefetcher(self) -> Prefetcher:
+        """Fetch workers for every selected document stream and organization, started by the first
+        document stream the SDK syncs (docs/concurrency.md)."""
+        return start_fetches(self)
+
+    @cached_property
     def spool(self) -> Spool | None:
         path = self.config.get("webhook_spool_path")
         return Spool(path) if path else None
@@ -170,7 +181,11 @@ class TapZohoBooks(Tap):
         elif mode == "replay":
             run_replay(self)
         else:
-            super().sync_all()
+            try:
+                super().sync_all()
+            finally:
+                if "prefetcher" in self.__dict__:
+                    self.prefetcher.stop()
         self._log_summary()
 
     def _log_summary(self) -> None:

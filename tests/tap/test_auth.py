@@ -89,7 +89,7 @@ def test_a_401_forces_one_renewal_and_one_retry(sandbox, config):
 
 
 def test_a_second_401_in_a_row_fails_clearly(sandbox, config):
-    sandbox.faults.arm("invalid_token", count=2)
+    sandbox.faults.arm("invalid_token", count=2, path_contains="/invoices")  # one stream's call, twice
     with pytest.raises(ZohoAPIError, match="freshly minted token"):
         run_tap({**config, "organization_ids": [US_ORG2]})
 

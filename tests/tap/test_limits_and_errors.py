@@ -40,10 +40,11 @@ def seconds_between(earlier: dict, later: dict) -> float:
 def test_code_44_waits_only_until_the_window_frees(sandbox, config):
     # The tap believes in 100 calls per half second; the sandbox allows 5, so the tap runs into code 44.
     # A flat wait would be rate_limit_wait_seconds (30 s); the tap must instead wait until its call
-    # log says the oldest call left the window, and its retry must then be admitted.
+    # log says the oldest call left the window, and its retry must then be admitted. One call in
+    # flight at a time, so the call after a 429 in the log is the next one the tap made.
     sandbox.config.requests_per_window, sandbox.config.rate_window_seconds = 5, 0.5
     result = run_tap({**config, "organization_ids": [US_ORG2], "max_requests_per_minute": 100,
-                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30})
+                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30, "max_concurrent_requests": 1})
     assert len(result.records()) == all_documents(sandbox, [US_ORG2])
     calls = sandbox.api_calls()
     refused = [i for i, r in enumerate(calls) if r["status"] == 429]
@@ -56,10 +57,11 @@ def test_code_44_waits_only_until_the_window_frees(sandbox, config):
 
 def test_minute_headers_are_honoured_so_no_429_happens(sandbox, config):
     # Same mismatch, but the sandbox says how many calls the minute has left: the tap pauses on 0.
+    # (Calls already in flight when an answer says 0 are refused anyway: one at a time here.)
     sandbox.config.requests_per_window, sandbox.config.rate_window_seconds = 5, 0.5
     sandbox.config.send_minute_rate_limit_headers = True
     result = run_tap({**config, "organization_ids": [US_ORG2], "max_requests_per_minute": 100,
-                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30})
+                      "rate_window_seconds": 0.5, "rate_limit_wait_seconds": 30, "max_concurrent_requests": 1})
     assert len(result.records()) == all_documents(sandbox, [US_ORG2])
     assert not [r for r in sandbox.api_calls() if r["status"] == 429]
 
