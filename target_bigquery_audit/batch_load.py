@@ -21,7 +21,7 @@ from pathlib import Path
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
-from .bq_types import to_json_text
+from .json_codec import encode_row
 from .journal import LoadJournal
 from .writer import BigQueryUnavailable, BigQueryWriter
 
@@ -88,7 +88,7 @@ class BatchLoader:
         row_ids = [r["insertId"] for r in rows]
         job_id = load_job_id(table, row_ids)
         self.journal.intend(job_id, table, row_ids)
-        body = "".join(to_json_text(r["json"]) + "\n" for r in rows).encode()
+        body = b"".join(encode_row(r["json"]) + b"\n" for r in rows)  # each row encoded once
         config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
                                         write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
                                         create_disposition=bigquery.CreateDisposition.CREATE_NEVER)

@@ -18,8 +18,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable
 
-import simplejson
 from google.cloud.bigquery import SchemaField
+
+from .json_codec import to_json_text
 
 NUMERIC_LIMITS = {
     # type: (max integer digits, max decimal places)
@@ -112,23 +113,6 @@ def _exact_decimal(value: Decimal, bq_type: str, where: str) -> str:
     return format(value, "f")
 
 
-def to_json_text(value: Any) -> str:
-    """JSON text with exact decimals (never float) and ISO timestamps."""
-    return simplejson.dumps(value, use_decimal=True, default=_default, ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, exact decimals: the same payload always gives the same text (and hash)."""
-    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), default=_default,
-                            ensure_ascii=False)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _timestamp(value: Any, where: str) -> str:
     if isinstance(value, dt.datetime):
         instant = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
@@ -166,35 +150,80 @@ def compile_column(field: SchemaField) -> Column:
                   tuple(compile_column(f) for f in field.fields))
 
 
+FALLBACKS = [0]  # values the shortcuts left to the generic path (validation.PlainRecords reads it)
+
+
+def _fallback(value: Any, column: Column) -> Any:
+    FALLBACKS[0] += 1
+    return _scalar(value, column, "?")
+
+
 def _compile_converter(column: Column) -> Callable[[Any], Any]:
     """A function specialised for one column: the type dispatch, the children and the decimal limits
-    are resolved once per table, not once per value. It refuses exactly what `_convert` refuses (it
-    falls back to `_scalar` for every case it has no shortcut for); its messages carry no path."""
+    are resolved once per table, not once per value. Its shortcuts take only values that clearly fit
+    (the right Python type, within the limits); anything else goes to `_scalar`, so it refuses
+    exactly what `_convert` refuses; its messages carry no path.
+
+    Objects are walked by the keys they carry, not by every column of the schema: absent and null
+    fields are left out of the row (BigQuery reads a missing field as NULL, or an empty array)."""
     kind = column.type
     if kind == "RECORD":
-        children = tuple((c.name, c.convert) for c in column.children)
-        names = frozenset(c.name for c in column.children)
+        converters = {c.name: c.convert for c in column.children}
+        plain_strings = frozenset(c.name for c in column.children if c.type == "STRING" and not c.repeated)
 
         def scalar(value: Any) -> Any:
-            if value is None or type(value) is not dict:
-                return _scalar(value, column, "?")
-            named = value if names.issuperset(value) else _by_column(value)
-            return {name: convert(named.get(name)) for name, convert in children}
+            if type(value) is not dict:
+                return _fallback(value, column)
+            out = {}
+            for key, item in value.items():
+                if item is None:
+                    continue
+                if type(item) is str and key in plain_strings:  # the most common field, without a call
+                    out[key] = item
+                    continue
+                convert = converters.get(key)
+                if convert is None:
+                    key = _column_key(key)  # 'first-name' → first_name; not a column: left out
+                    convert = converters.get(key)
+                    if convert is None:
+                        continue
+                out[key] = convert(item)
+            return out
     elif kind in NUMERIC_LIMITS:
         int_digits, scale = NUMERIC_LIMITS[kind]
+        limit = 10 ** int_digits
 
         def scalar(value: Any) -> Any:
-            if type(value) is Decimal and value.is_finite():
-                _, digits, exponent = value.as_tuple()
-                if -exponent <= scale and len(digits) + exponent <= int_digits:
-                    return format(value, "f")
-            return _scalar(value, column, "?")  # None, other types, or a close call: decided exactly there
+            if type(value) is Decimal:
+                if value.is_finite():
+                    text = str(value)  # plain notation unless it has an exponent: then the exact path below
+                    if "E" not in text:
+                        if len(text) <= 10:  # at most 8 decimals and 10 integer digits: fits either type
+                            return text
+                        whole, _, fraction = text.partition(".")
+                        if len(fraction) <= scale and len(whole) <= int_digits:
+                            return text
+            elif type(value) is int and -limit < value < limit:
+                return str(value)
+            return _fallback(value, column)  # None, other types, or a close call: decided exactly there
     elif kind == "STRING":
         def scalar(value: Any) -> Any:
-            return value if type(value) is str else _scalar(value, column, "?")
+            return value if type(value) is str else _fallback(value, column)
+    elif kind == "INT64":
+        def scalar(value: Any) -> Any:
+            return value if type(value) is int and INT64_MIN <= value <= INT64_MAX else _fallback(value, column)
+    elif kind == "BOOL":
+        def scalar(value: Any) -> Any:
+            return value if type(value) is bool else _fallback(value, column)
+    elif kind == "TIMESTAMP":
+        def scalar(value: Any) -> Any:
+            return _timestamp_text(value) if type(value) is str else _fallback(value, column)
+    elif kind == "DATE":
+        def scalar(value: Any) -> Any:
+            return _date_text(value) if type(value) is str else _fallback(value, column)
     else:
         def scalar(value: Any) -> Any:
-            return _scalar(value, column, "?")
+            return _fallback(value, column)
 
     if not column.repeated:
         return scalar
@@ -209,6 +238,25 @@ def _compile_converter(column: Column) -> Callable[[Any], Any]:
             raise ValueRejected("null element")
         return out
     return repeated
+
+
+@lru_cache(maxsize=8192)
+def _timestamp_text(value: str) -> str:
+    """A timestamp text as UTC ISO text (cached: feeds repeat the same instants; ValueRejected is not cached)."""
+    return _timestamp(value, "?")
+
+
+@lru_cache(maxsize=8192)
+def _date_text(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise ValueRejected(f"{value!r} is not a date") from None
+
+
+@lru_cache(maxsize=4096)
+def _column_key(key: str) -> str:
+    return column_name(key)
 
 
 @lru_cache(maxsize=4096)

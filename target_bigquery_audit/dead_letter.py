@@ -12,7 +12,7 @@ import hashlib
 
 from google.cloud.bigquery import SchemaField
 
-from .bq_types import to_json_text
+from .json_codec import to_json_text
 
 DEAD_LETTER_FIELDS = [
     SchemaField("failed_at", "TIMESTAMP"),

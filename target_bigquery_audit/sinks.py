@@ -17,9 +17,9 @@ from google.cloud.bigquery import SchemaField
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from .bq_types import (Column, ValueRejected, canonical_json, column_name, compile_column, schema_fields,
-                       to_bigquery, to_json_text)
-from .validation import FastValidator
+from .bq_types import FALLBACKS, Column, ValueRejected, column_name, compile_column, schema_fields, to_bigquery
+from .json_codec import canonical_json, to_json_text
+from .validation import FastValidator, PlainRecords, same_shape
 from .dead_letter import DeadLetters
 from .writer import BigQueryUnavailable, BigQueryWriter
 from .schema_evolution import evolve, fall_back_to_json
@@ -62,6 +62,7 @@ AUDIT_FIELDS = [
 ]
 AUDIT_NAMES = {f.name for f in AUDIT_FIELDS}
 REJECTED = "__audit_rejected__"
+MAX_BATCH_BYTES = 24_000_000  # estimated JSON of one batch's rows: about 100 MiB of Python objects at most
 CLUSTERABLE = {"STRING", "INT64", "INTEGER", "NUMERIC", "BIGNUMERIC", "DATE", "TIMESTAMP", "BOOL", "BOOLEAN"}
 
 
@@ -76,6 +77,10 @@ class BigQueryAuditSink(BatchSink):
         self.table = column_name(f"{self.config.get('table_prefix', '')}{stream_name}")
         self.columns: dict[str, SchemaField] = {}
         self.plan: list[tuple[str, Column]] = []  # (record key, compiled column) for data columns
+        self.columns_by_prop: dict[str, Column] = {}
+        self.plain: PlainRecords | None = None  # set with the plan: when validation may wait for conversion
+        self.raw_column = "_raw"
+        self.batch_bytes = 0  # estimated JSON size of the rows waiting in the current batch
         self.set_up = False  # table created/widened in BigQuery (False while BigQuery is unreachable)
 
     # --- table and view --------------------------------------------------------------------------
@@ -100,6 +105,13 @@ class BigQueryAuditSink(BatchSink):
 
     def _compile_plan(self) -> None:
         self.plan = [(prop, compile_column(field)) for prop, field in self.columns.items() if prop not in AUDIT_NAMES]
+        self.columns_by_prop = dict(self.plan)
+        numeric = self.config.get("numeric_type", "NUMERIC")
+        data_props = {k: v for k, v in self.schema.get("properties", {}).items() if k not in AUDIT_NAMES}
+        wanted = dict(zip(data_props, schema_fields(data_props, numeric)))
+        shapes_match = all(p in self.columns and same_shape(self.columns[p], f) for p, f in wanted.items())
+        self.plain = PlainRecords.for_schema(self.schema, AUDIT_NAMES, shapes_match) if self.validate_schema else None
+        self.raw_column = self.columns["_raw"].name
         self._arrival_column = compile_column(self.columns["_arrival_ts"])
 
     def _set_up_table(self, wanted: dict[str, SchemaField]) -> None:
@@ -157,6 +169,8 @@ class BigQueryAuditSink(BatchSink):
         Private SDK method: the SDK offers no public hook that keeps an invalid record (its
         `fail_on_record_validation_exception` only logs and passes it on, and a bad date-time raises
         from timestamp parsing with no hook at all), so this override stays until it does."""
+        if self._deferred(record):
+            return record  # validated in process_record, only if its conversion does not prove it valid
         try:
             if self._validator is not None:
                 self._validator.validate(record)
@@ -165,6 +179,20 @@ class BigQueryAuditSink(BatchSink):
         except (InvalidRecord, ValueError, TypeError) as exc:
             record[REJECTED] = f"does not match the stream schema: {getattr(exc, 'error_message', exc)}"
         return record
+
+    def _deferred(self, record: dict) -> bool:
+        """Records carrying `_raw` and their event id (the tap's documents), when the schema allows it
+        (validation.PlainRecords): their payload is `_raw`, so the SDK's date-time parsing is not
+        needed either (the converter reads date-time text into its columns itself)."""
+        return self.plain is not None and record.get("_raw") is not None and bool(record.get("_source_event_id"))
+
+    def _schema_reason(self, record: dict) -> str | None:
+        """Why the record does not match the stream schema, or None when it does."""
+        try:
+            self._validator.validate(record)
+        except (InvalidRecord, ValueError, TypeError) as exc:
+            return f"does not match the stream schema: {getattr(exc, 'error_message', exc)}"
+        return None
 
     def event_id(self, record: dict, payload_text: str | None = None) -> str:
         """The record's event id: the tap's, or derived (see the module docstring)."""
@@ -192,12 +220,12 @@ class BigQueryAuditSink(BatchSink):
         return sha256_text(f"{self.table}|{event_id}")
 
     def build_row(self, record: dict) -> dict:
-        payload_text = canonical_json(self._payload(record))  # serialised once: hash, event id and _raw
+        # serialised once: hash, event id and _raw (a `_raw` document is as decoded: no date-time objects)
+        payload_text = canonical_json(self._payload(record), decoded=record.get("_raw") is not None)
         event_id = self.event_id(record, payload_text)
         operation = self._operation(record)
         arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)
-        row = {column.name: to_bigquery(record[prop], column, f"{self.stream_name}.{prop}")
-               for prop, column in self.plan if prop in record}
+        row = self._data_columns(record)
         row_id = self.row_id(event_id)
         row.update({
             "_source_event_id": event_id,
@@ -207,25 +235,52 @@ class BigQueryAuditSink(BatchSink):
             "_run_id": self.audit_target.run_id,
             "_payload_sha256": sha256_text(payload_text),
             "_operation": operation,
-            self.columns["_raw"].name: payload_text,  # `_raw`, or `_raw__string` beside an old JSON `_raw`
+            self.raw_column: payload_text,  # `_raw`, or `_raw__string` beside an old JSON `_raw`
         })
         return {"insertId": row_id, "json": row}
+
+    def _data_columns(self, record: dict) -> dict:
+        """The record's typed columns, walked by the keys it carries (null and absent ones left out)."""
+        columns, row = self.columns_by_prop, {}
+        try:
+            for prop, value in record.items():
+                column = columns.get(prop)
+                if column is not None and value is not None:
+                    row[column.name] = column.convert(value)
+        except ValueRejected:  # again on the generic path, whose reason names the exact place
+            for prop, column in self.plan:
+                if record.get(prop) is not None:
+                    row[column.name] = to_bigquery(record[prop], column, f"{self.stream_name}.{prop}")
+        return row
 
     def process_record(self, record: dict, context: dict) -> None:
         reason = record.pop(REJECTED, None)
         if reason is None:
+            deferred, fallbacks = self._deferred(record), FALLBACKS[0]
             try:
-                context.setdefault("rows", []).append(self.build_row(record))
-                return
+                row = self.build_row(record)
+                if deferred and (FALLBACKS[0] != fallbacks or not self.plain.top_level_valid(record)):
+                    reason = self._schema_reason(record)  # a value off the shortcuts: validate as before
             except ValueRejected as exc:
-                reason = str(exc)
+                reason = (self._schema_reason(record) if deferred else None) or str(exc)
+            if reason is None:
+                context.setdefault("rows", []).append(row)
+                self.batch_bytes += 2 * len(row["json"][self.raw_column]) + 2000  # about its JSON: columns and _raw
+                return
         self.logger.warning("Stream %s: a record goes to the dead-letter table: %s", self.stream_name, reason)
         event_id = self.event_id(record)
         context.setdefault("dead", []).append(
             self.audit_target.dead_letters.row(self.stream_name, self.table, event_id, self.row_id(event_id),
                                                reason, record))
 
+    @property
+    def is_full(self) -> bool:
+        """Full at the SDK's row limit or at MAX_BATCH_BYTES of rows, whichever comes first: memory stays
+        flat however large the records are (a batch is held until it is written)."""
+        return self.batch_bytes >= MAX_BATCH_BYTES or super().is_full
+
     def process_batch(self, context: dict) -> None:
+        self.batch_bytes = 0
         if not self.set_up:
             self.setup()  # BigQuery was down at SCHEMA time; a quick try (rows are queued if it still is)
         self.audit_target.deliver(self.stream_name, self.table, context.get("rows", []), context.get("dead", []))

@@ -18,6 +18,8 @@ from functools import cached_property
 
 from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
+from google.auth import credentials as gcreds
+from google.auth.transport.requests import AuthorizedSession
 from google.cloud import bigquery
 from singer_sdk import Target
 from singer_sdk import typing as th
@@ -30,6 +32,7 @@ from .credentials import build_credentials
 from .batch_load import BatchLoader
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
+from .json_codec import SingerBytesReader
 from .load_methods import BATCH_LOAD, DEFAULT_LOAD_METHOD, load_method
 from .retry_queue import RetryQueue, default_directory
 from .sinks import BigQueryAuditSink
@@ -45,6 +48,7 @@ class TargetBigQueryAudit(Target):
     name = "target-bigquery-audit"
     package_name = "zohobooks-bigquery"  # the distribution both plugins ship in: --version, --about
     default_sink_class = BigQueryAuditSink
+    message_reader_class = SingerBytesReader  # msgspec on stdin's bytes: about half the decoding CPU
 
     config_jsonschema = th.PropertiesList(
         th.Property("project", th.StringType, required=True, description="Google Cloud project of the dataset."),
@@ -124,9 +128,13 @@ class TargetBigQueryAudit(Target):
         return self.config.get("run_id") or os.environ.get("MELTANO_RUN_ID") or str(uuid.uuid4())
 
     @cached_property
+    def credentials(self) -> gcreds.Credentials:
+        return build_credentials(self.config, self.logger)
+
+    @cached_property
     def client(self) -> bigquery.Client:
         options = ClientOptions(api_endpoint=self.config["api_endpoint"]) if self.config.get("api_endpoint") else None
-        return bigquery.Client(project=self.config["project"], credentials=build_credentials(self.config, self.logger),
+        return bigquery.Client(project=self.config["project"], credentials=self.credentials,
                                client_options=options, location=self.config.get("location", "US"))
 
     @cached_property
@@ -145,7 +153,8 @@ class TargetBigQueryAudit(Target):
                                 backoff_max=float(cfg.get("retry_backoff_max_seconds", 60)),
                                 quota_wait=float(cfg.get("quota_wait_seconds", 600)),
                                 batch_rows=int(cfg.get("insert_batch_rows", 500)),
-                                timeout=float(cfg.get("request_timeout_seconds", 60)))
+                                timeout=float(cfg.get("request_timeout_seconds", 60)),
+                                session=AuthorizedSession(self.credentials), endpoint=cfg.get("api_endpoint"))
         return writer
 
     def _ensure_dataset(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 import backoff
 import requests
@@ -22,8 +22,9 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from google.cloud.bigquery import SchemaField
 
-from .bq_types import to_json_text
+from .json_codec import encode_row
 
+DEFAULT_ENDPOINT = "https://bigquery.googleapis.com"
 MAX_REQUEST_BYTES = 8_000_000  # BigQuery refuses insertAll payloads over 10 MB
 VIEW_DEFINITION_LABEL = "audit_definition_sha256"
 RETRY_ROW_REASONS = {"stopped", "timeout", "backendError", "internalError"}
@@ -50,8 +51,11 @@ def _quota_exceeded(exc: Exception) -> bool:
 class BigQueryWriter:
     def __init__(self, client: bigquery.Client, dataset: str, logger: logging.Logger, *, location: str = "US",
                  max_tries: int = 6, backoff_max: float = 60.0, quota_wait: float = 600.0,
-                 batch_rows: int = 500, timeout: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 batch_rows: int = 500, timeout: float = 60.0, sleep: Callable[[float], None] = time.sleep,
+                 session: requests.Session | None = None, endpoint: str | None = None) -> None:
         self.client = client
+        self.session = session  # authorised HTTP session for insertAll (AuthorizedSession of the credentials)
+        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         self.project = client.project
         self.dataset = dataset
         self.location = location
@@ -154,45 +158,59 @@ class BigQueryWriter:
         self.call(job.result, timeout=self.timeout, retry=None)
 
     # --- inserts -----------------------------------------------------------------------------------
-    def _chunks(self, rows: list[dict]) -> list[list[dict]]:
-        chunks, current, size = [], [], 0
-        for row in rows:
-            row_size = len(to_json_text(row["json"])) + 100
-            if current and (len(current) >= self.batch_rows or size + row_size > MAX_REQUEST_BYTES):
-                chunks.append(current)
-                current, size = [], 0
-            current.append(row)
+    def _chunks(self, rows: list[dict], encoded: list[bytes]) -> Iterator[tuple[list[dict], list[bytes]]]:
+        """Rows cut into requests of at most `batch_rows` rows and MAX_REQUEST_BYTES, sized by their bytes."""
+        start, size = 0, 0
+        for index, body in enumerate(encoded):
+            row_size = len(body) + 100
+            if index > start and (index - start >= self.batch_rows or size + row_size > MAX_REQUEST_BYTES):
+                yield rows[start:index], encoded[start:index]
+                start, size = index, 0
             size += row_size
-        if current:
-            chunks.append(current)
-        return chunks
+        if start < len(rows):
+            yield rows[start:], encoded[start:]
 
     def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
-        """Append rows ({"insertId", "json"}); returns the rows BigQuery refused, with its reason."""
+        """Append rows ({"insertId", "json"}); returns the rows BigQuery refused, with its reason.
+
+        Each row is encoded once (encode_row); those bytes size the requests and make their bodies."""
         refused: list[tuple[dict, str]] = []
-        for chunk in self._chunks(rows):
-            refused.extend(self._insert_chunk(table, chunk))
+        for chunk, encoded in self._chunks(rows, [encode_row(r["json"]) for r in rows]):
+            refused.extend(self._insert_chunk(table, chunk, encoded))
         return refused
 
-    def _insert_chunk(self, table: str, chunk: list[dict]) -> list[tuple[dict, str]]:
+    def insert_all(self, table: str, rows: list[dict], encoded: list[bytes]) -> list[dict]:
+        """One insertAll request with a body made of the rows' encoded bytes; BigQuery's per-row errors.
+
+        google-cloud-bigquery's insert_rows_json only takes dicts and encodes them again, so the
+        request is posted here, with the same authorised session kind and the same error mapping."""
+        body = b'{"rows":[' + b",".join(
+            b'{"insertId":' + encode_row(r["insertId"]) + b',"json":' + e + b"}" for r, e in zip(rows, encoded)) + b"]}"
+        url = f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets/{self.dataset}/tables/{table}/insertAll"
+        response = self.session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=self.timeout)
+        if response.status_code >= 400:
+            raise gexc.from_http_response(response)
+        return [{"index": int(e["index"]), "errors": e["errors"]} for e in response.json().get("insertErrors", ())]
+
+    def _insert_chunk(self, table: str, chunk: list[dict], encoded: list[bytes]) -> list[tuple[dict, str]]:
         refused: list[tuple[dict, str]] = []
         pending = chunk
         for _ in range(self.max_tries):
-            errors = self.call(self.client.insert_rows_json, self.table_id(table), [r["json"] for r in pending],
-                               row_ids=[r["insertId"] for r in pending], timeout=self.timeout, retry=None)
+            errors = self.call(self.insert_all, table, pending, encoded)
             if not errors:
                 return refused
-            again = []
+            again, again_encoded = [], []
             by_index = {e["index"]: e["errors"] for e in errors}
             for index, row_errors in by_index.items():
                 reasons = {e.get("reason") for e in row_errors}
                 if reasons <= RETRY_ROW_REASONS:
                     again.append(pending[index])
+                    again_encoded.append(encoded[index])
                 else:
                     message = "; ".join(f"{e.get('reason')}: {e.get('location') or ''} {e.get('message')}".strip()
                                         for e in row_errors if e.get("reason") not in RETRY_ROW_REASONS)
                     refused.append((pending[index], message))
             if not again:
                 return refused
-            pending = again
+            pending, encoded = again, again_encoded
         raise BigQueryUnavailable(f"BigQuery kept refusing {len(pending)} rows of {table} for transient reasons")

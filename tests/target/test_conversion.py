@@ -1,5 +1,7 @@
 """The compiled per-column converters give the same values and the same refusal reasons as the
-generic walk: exact decimal text, nested line items, and a dead-letter reason that names the place."""
+generic walk: exact decimal text, nested line items, and a dead-letter reason that names the place.
+The compiled ones leave null and absent fields out of a row (BigQuery reads them as NULL, or an empty
+array); the generic walk writes them out, so the two are compared with those left out."""
 
 from __future__ import annotations
 
@@ -21,12 +23,22 @@ def plan(numeric: str = "NUMERIC"):
     return dict(zip(props, (compile_column(f) for f in schema_fields(props, numeric))))
 
 
+def without_nulls(value):
+    """The row as BigQuery reads it: a null field and an absent one are the same, so is an empty array."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def test_compiled_converter_matches_the_generic_walk_on_invoices():
     columns = plan()
     for record in invoices(300, seed=7):
         for prop, column in columns.items():
             value = record.get(prop)
-            assert to_bigquery(value, column, prop) == _convert(value, column, prop), prop
+            if value is not None:
+                assert without_nulls(to_bigquery(value, column, prop)) == without_nulls(_convert(value, column, prop)), prop
 
 
 def test_money_keeps_its_exact_text_in_nested_line_items():
@@ -34,7 +46,7 @@ def test_money_keeps_its_exact_text_in_nested_line_items():
     row = to_bigquery([{"rate": Decimal("150.0000"), "quantity": Decimal("2.25"),
                         "item_total": Decimal("337.50"), "tags": []}], column, "invoices.line_items")
     assert (row[0]["rate"], row[0]["quantity"], row[0]["item_total"]) == ("150.0000", "2.25", "337.50")
-    assert row[0]["tags"] == [] and row[0]["name"] is None
+    assert row[0]["tags"] == [] and "name" not in row[0]  # absent: NULL in BigQuery
 
 
 @pytest.mark.parametrize("value, reason", [
