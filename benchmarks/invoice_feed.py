@@ -70,20 +70,25 @@ def money_of(record: dict) -> tuple:
             tuple((li["rate"], li["quantity"], li["item_total"]) for li in record["line_items"]))
 
 
-def write_feed(path: Path, count: int, seed: int = 1) -> dict:
-    """Write SCHEMA, `count` RECORDs and a STATE to `path`; return the exact sums to check against."""
-    sums = {"total": Decimal(0), "item_total": Decimal(0), "rate": Decimal(0), "line_items": 0}
-    with open(path, "w") as out:
-        out.write(json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": load_schema("invoices"),
-                              "key_properties": ["organization_id", "invoice_id"],
-                              "bookmark_properties": ["last_modified_time"]}) + "\n")
-        for record in invoices(count, seed):
+def feed_lines(count: int, seed: int = 1, sums: dict | None = None) -> Iterator[str]:
+    """The Singer lines of the feed (SCHEMA, `count` RECORDs, a STATE), adding the money into `sums`."""
+    yield json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": load_schema("invoices"),
+                      "key_properties": ["organization_id", "invoice_id"],
+                      "bookmark_properties": ["last_modified_time"]}) + "\n"
+    for record in invoices(count, seed):
+        if sums is not None:
             sums["total"] += record["total"]
             for line in record["line_items"]:
                 sums["item_total"] += line["item_total"]
                 sums["rate"] += line["rate"]
                 sums["line_items"] += 1
-            out.write(simplejson.dumps({"type": "RECORD", "stream": "invoices", "record": record},
-                                       use_decimal=True) + "\n")
-        out.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"invoices": {"done": True}}}}) + "\n")
+        yield simplejson.dumps({"type": "RECORD", "stream": "invoices", "record": record}, use_decimal=True) + "\n"
+    yield json.dumps({"type": "STATE", "value": {"bookmarks": {"invoices": {"done": True}}}}) + "\n"
+
+
+def write_feed(path: Path, count: int, seed: int = 1) -> dict:
+    """Write SCHEMA, `count` RECORDs and a STATE to `path`; return the exact sums to check against."""
+    sums = {"total": Decimal(0), "item_total": Decimal(0), "rate": Decimal(0), "line_items": 0}
+    with open(path, "w") as out:
+        out.writelines(feed_lines(count, seed, sums))
     return sums
