@@ -28,9 +28,12 @@ from .writer import BigQueryUnavailable, BigQueryWriter
 MAX_LOAD_ROWS = 50_000  # keep one job's NDJSON small in memory
 
 
-def load_job_id(table: str, row_ids: list[str]) -> str:
-    """Deterministic job id of a batch: the same rows for the same table give the same job."""
-    digest = hashlib.sha256(table.encode())
+def load_job_id(table: str, row_ids: list[str], table_id: str | None = None) -> str:
+    """Deterministic job id of a batch: the same rows for the same table give the same job.
+
+    The digest covers the full table id (project.dataset.table): job ids are unique per project, so
+    the same feed loaded into two datasets must not find the other dataset's job and skip its rows."""
+    digest = hashlib.sha256((table_id or table).encode())
     for row_id in row_ids:
         digest.update(b"\n" + row_id.encode())
     return f"target_bigquery_audit_{table[:200]}_{digest.hexdigest()[:40]}"
@@ -86,7 +89,7 @@ class BatchLoader:
         """Run (or find) the batch's job; None when its rows are in the table, else BigQuery's reason."""
         w = self.writer
         row_ids = [r["insertId"] for r in rows]
-        job_id = load_job_id(table, row_ids)
+        job_id = load_job_id(table, row_ids, w.table_id(table))
         self.journal.intend(job_id, table, row_ids)
         body = b"".join(encode_row(r["json"]) + b"\n" for r in rows)  # each row encoded once
         config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,

@@ -70,3 +70,11 @@ def test_an_unsupported_load_method_is_refused_in_one_line_by_the_cli(bigquery_e
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "load_method 'upsert' is not supported; use one of: streaming_insert, batch_load" in done.stderr
+
+
+def test_batch_load_of_one_feed_into_two_datasets_lands_in_both(bigquery_emulator, bq, dataset, tmp_path):
+    # Load job ids are unique per project: the same rows for a table of the same name in another
+    # dataset must get their own job, not the first dataset's (which would leave the second empty).
+    for name in (dataset, f"{dataset}_copy"):
+        run_target(target_config(bigquery_emulator, name, tmp_path / name, load_method="batch_load"), invoice_lines(3))
+        assert len(query(bq, f"SELECT _row_id FROM `{name}.invoices`")) == 3, name
