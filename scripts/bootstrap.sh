@@ -32,7 +32,7 @@ install_dev() {
   install_uv
   local py; py="$(find_python 10 13)"
   echo "==> installing the dev environment (.venv) from uv.lock"
-  UV_PYTHON="$py" UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --locked --extra dev --quiet
+  UV_PYTHON="$py" UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --locked --extra dev --compile-bytecode --quiet
   echo "$want" > "$stamp"
 }
 
@@ -44,7 +44,7 @@ install_emulator() {
   echo "==> installing the local BigQuery emulator (.venv-bqemu, Python 3.13)"
   rm -rf .venv-bqemu
   .tools/bin/uv venv -q --python "$py" .venv-bqemu
-  VIRTUAL_ENV="$root/.venv-bqemu" .tools/bin/uv pip install -q -r scripts/bigquery-emulator.requirements.txt
+  VIRTUAL_ENV="$root/.venv-bqemu" .tools/bin/uv pip install -q --compile-bytecode -r scripts/bigquery-emulator.requirements.txt
   # DuckDB cannot download its extensions offline: install the ones the emulator needs from the PyPI wheels.
   .venv-bqemu/bin/python - <<'PY'
 import importlib.util, pathlib, duckdb
