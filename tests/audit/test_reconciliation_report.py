@@ -1,0 +1,110 @@
+"""The reconciliation report against the sandbox and the emulator: equal after a sync, and every
+planted difference named by id (an edited total, a delete, a void, a new document, a forged row)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.audit.conftest import US_ORG, US_ORG2, sync
+from tests.helpers import query, tap_config, target_config
+from zohobooks_bigquery.reconciliation.cli import main
+
+
+def report(tmp_path, tap_cfg: dict, *args: str) -> tuple[int, str, str]:
+    """Run `zohobooks-reconcile` in-process: (exit code, stdout, stderr)."""
+    path = tmp_path / "report-tap.json"
+    path.write_text(json.dumps(tap_cfg))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as done:
+        main(["--config", str(path), *args])
+    return done.value.code, out.getvalue(), err.getvalue()
+
+
+def with_bigquery(tap_cfg: dict, target_cfg: dict) -> dict:
+    return {**tap_cfg, "bigquery_project": target_cfg["project"], "bigquery_dataset": target_cfg["dataset"],
+            "bigquery_api_endpoint": target_cfg["api_endpoint"], "bigquery_emulator": True}
+
+
+def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigquery_emulator, bq, dataset, tmp_path):
+    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG, US_ORG2])
+    target = target_config(bigquery_emulator, dataset, tmp_path)
+    sync(poll, target)
+    cfg = with_bigquery(poll, target)
+
+    code, out, err = report(tmp_path, cfg)
+    assert code == 0, out + err
+    assert "No differences" in out
+    listed = {(org, e): len(sandbox.store.records(org, e)) for org in (US_ORG, US_ORG2)
+              for e in ("invoices", "bills", "purchaseorders", "customerpayments", "vendorpayments")}
+    code, out, _ = report(tmp_path, cfg, "--format", "json")
+    totals = json.loads(out)["totals"]
+    assert code == 0 and all(t["equal"] for t in totals)
+    counts = {}
+    for t in totals:
+        counts[(t["organization_id"], t["entity"])] = counts.get((t["organization_id"], t["entity"]), 0) + t["zoho_count"]
+    paths = {"invoices": "invoices", "bills": "bills", "purchase_orders": "purchaseorders",
+             "customer_payments": "customerpayments", "vendor_payments": "vendorpayments"}
+    assert {(org, paths[e]): n for (org, e), n in counts.items()} == listed
+    invoices = {r.doc_id: r.doc for r in sandbox.store.records(US_ORG, "invoices")}
+    expected_sum = sum((d["total"] for d in invoices.values() if d["currency_code"] == "USD"), Decimal(0))
+    usd = next(t for t in totals if (t["organization_id"], t["entity"], t["currency"]) == (US_ORG, "invoices", "USD"))
+    assert Decimal(usd["zoho_sum"]) == Decimal(usd["bigquery_sum"]) == expected_sum
+
+    # Plant differences in Zoho (no sync afterwards) and one forged row in BigQuery.
+    edited = sorted(i for i, d in invoices.items() if not d.get("payments"))[0]
+    synced_total = invoices[edited]["total"]
+    sandbox.store.update(US_ORG, "invoices", edited, {"total": Decimal("98765.43")})
+    deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "bills"))[0]
+    sandbox.store.delete(US_ORG2, "bills", deleted)
+    voided = sorted(r.doc_id for r in sandbox.store.records(US_ORG, "purchaseorders")
+                    if r.doc["status"] not in ("cancelled", "void"))[0]
+    sandbox.store.void(US_ORG, "purchaseorders", voided)
+    created = sandbox.store.create(US_ORG2, "invoices", {})["invoice_id"]
+    forged = "460000999999001"
+    query(bq, f"""INSERT INTO `{dataset}.vendor_payments` (organization_id, payment_id, amount, currency_code,
+                  _source_event_id, _source, _operation, _arrival_ts)
+                  VALUES ('{US_ORG}', '{forged}', 10.10, 'USD', 'forged-event', 'poll', 'upsert', CURRENT_TIMESTAMP())""")
+
+    code, out, err = report(tmp_path, cfg, "--format", "json")
+    assert code == 1, out + err
+    found = {(d["organization_id"], d["entity"], d["document_id"], d["difference"])
+             for d in json.loads(out)["differences"]}
+    assert found == {
+        (US_ORG, "invoices", edited, "total differs"),
+        (US_ORG2, "bills", deleted, "extra in BigQuery"),
+        (US_ORG, "purchase_orders", voided, "void differs"),
+        (US_ORG2, "invoices", created, "missing in BigQuery"),
+        (US_ORG, "vendor_payments", forged, "extra in BigQuery"),
+    }
+    edit = next(d for d in json.loads(out)["differences"] if d["document_id"] == edited)
+    assert edit["zoho"]["amount"] == "98765.43" and Decimal(edit["bigquery"]["amount"]) == synced_total
+
+    code, text, _ = report(tmp_path, cfg)
+    assert code == 1
+    for doc_id in (edited, deleted, voided, created, forged):
+        assert doc_id in text
+    assert "DIFFERENT" in text and "5 differing document(s)" in text
+
+
+def test_bad_settings_give_one_line_and_exit_2(sandbox, bigquery_emulator, bq, dataset, tmp_path):
+    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG])
+    code, out, err = report(tmp_path, poll)
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines()[-1] == (
+        "zohobooks-reconcile: error: no BigQuery project or dataset for the report: set tap-zohobooks settings "
+        "bigquery_project / bigquery_dataset (TAP_ZOHOBOOKS_BIGQUERY_PROJECT, ...), or pass --target-config with "
+        "the target's config file")
+    target = target_config(bigquery_emulator, dataset, tmp_path)
+    code, out, err = report(tmp_path, with_bigquery(poll, target))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"zohobooks-reconcile: error: BigQuery dataset {bigquery_emulator.project}.{dataset} does not exist: check "
+        "the dataset setting (the target's dataset, where the sync writes)")
+    bq.create_dataset(dataset)
+    code, _, err = report(tmp_path, {**with_bigquery(poll, target), "refresh_token": "1000.wrong"})
+    assert code == 2 and "Traceback" not in err and "Zoho authentication failed" in err.strip().splitlines()[-1]
