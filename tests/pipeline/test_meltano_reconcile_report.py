@@ -1,0 +1,26 @@
+"""`meltano invoke tap-zohobooks:reconcile-report`: the report as a Meltano plugin command, with the tap's
+Zoho settings and its bigquery_* settings from meltano.yml and the environment."""
+
+from __future__ import annotations
+
+from local_services.meltano_runner import meltano
+from tests.audit.conftest import sync
+from tests.helpers import tap_config, target_config
+
+US_ORG2 = "60001000002"
+
+
+def test_the_plugin_command_finds_a_delete_made_after_the_sync(env, sandbox, bigquery_emulator, dataset, tmp_path):
+    sync(tap_config(sandbox, tmp_path), target_config(bigquery_emulator, dataset, tmp_path))  # fast, in-process
+    deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "vendorpayments"))[0]
+    sandbox.store.delete(US_ORG2, "vendorpayments", deleted)
+
+    result = meltano({**env, "TAP_ZOHOBOOKS_BIGQUERY_PROJECT": bigquery_emulator.project,
+                      "TAP_ZOHOBOOKS_BIGQUERY_DATASET": dataset}, "invoke", "tap-zohobooks:reconcile-report",
+                     check=False)
+    assert result.returncode == 1, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert f"BigQuery {bigquery_emulator.project}.{dataset} <table>_current" in lines[0]
+    differing = lines[lines.index("1 differing document(s):") + 3:]
+    assert [line.split()[:5] for line in differing] == [
+        [US_ORG2, "vendor_payments", deleted, "extra", "in"]]
