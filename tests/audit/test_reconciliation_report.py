@@ -108,3 +108,7 @@ def test_bad_settings_give_one_line_and_exit_2(sandbox, bigquery_emulator, bq, d
     bq.create_dataset(dataset)
     code, _, err = report(tmp_path, {**with_bigquery(poll, target), "refresh_token": "1000.wrong"})
     assert code == 2 and "Traceback" not in err and "Zoho authentication failed" in err.strip().splitlines()[-1]
+    code, out, err = report(tmp_path, {**with_bigquery(poll, target), "daily_call_budget": 2})
+    assert (code, out) == (2, "")  # a listing cut by the quota: no half report, no verdict
+    assert err.strip().splitlines()[-1].endswith(
+        "the listing did not finish, so nothing is concluded: run the report again after the quota resets")

@@ -1,7 +1,9 @@
 """`meltano invoke tap-zohobooks:reconcile-report`: the report as a Meltano plugin command, with the tap's
-Zoho settings and its bigquery_* settings from meltano.yml and the environment."""
+Zoho settings and its bigquery_* settings from meltano.yml and the environment, and arguments passed on."""
 
 from __future__ import annotations
+
+import json
 
 from local_services.meltano_runner import meltano
 from tests.audit.conftest import sync
@@ -17,10 +19,9 @@ def test_the_plugin_command_finds_a_delete_made_after_the_sync(env, sandbox, big
 
     result = meltano({**env, "TAP_ZOHOBOOKS_BIGQUERY_PROJECT": bigquery_emulator.project,
                       "TAP_ZOHOBOOKS_BIGQUERY_DATASET": dataset}, "invoke", "tap-zohobooks:reconcile-report",
-                     check=False)
+                     "--format", "json", check=False)
     assert result.returncode == 1, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
-    assert f"BigQuery {bigquery_emulator.project}.{dataset} <table>_current" in lines[0]
-    differing = lines[lines.index("1 differing document(s):") + 3:]
-    assert [line.split()[:5] for line in differing] == [
-        [US_ORG2, "vendor_payments", deleted, "extra", "in"]]
+    report = json.loads(result.stdout)
+    assert report["bigquery"] == f"{bigquery_emulator.project}.{dataset}"
+    assert [(d["organization_id"], d["entity"], d["document_id"], d["difference"]) for d in report["differences"]] \
+        == [(US_ORG2, "vendor_payments", deleted, "extra in BigQuery")]

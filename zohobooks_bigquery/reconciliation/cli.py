@@ -63,6 +63,7 @@ def _known_errors() -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("singer_sdk.metrics").setLevel(logging.WARNING)  # per-call timings: noise in a report
     try:
         code = run(args)
     except Exception as exc:  # exit 1 means "they differ": no failure may end with it
@@ -121,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
                            unconfirmed=set(absent[MAX_CONFIRMATIONS:]))
             result.totals += part.totals
             result.differences += part.differences
+    order = {org: i for i, org in enumerate(org_ids)}
+    result.totals.sort(key=lambda t: order[t.organization_id])  # stable: entities stay in their order
+    result.differences.sort(key=lambda d: order[d.organization_id])
     header = (f"Reconciliation report {started.isoformat().replace('+00:00', 'Z')}: Zoho Books now "
               f"(organizations {', '.join(org_ids)}) against BigQuery {client.project}.{dataset} <table>_current")
     if since is not None:

@@ -19,6 +19,13 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
     return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
+def _aligned(*values: Decimal) -> list[str]:
+    """The values with as many decimals as the longest of them (trailing zeros only: nothing is rounded),
+    so 6426 and 6426.00 read alike."""
+    places = max(0, *(-v.as_tuple().exponent for v in values if isinstance(v.as_tuple().exponent, int)))
+    return [f"{v:.{places}f}" for v in values]
+
+
 def _money(doc: Document | None) -> str:
     if doc is None:
         return "-"
@@ -27,8 +34,8 @@ def _money(doc: Document | None) -> str:
 
 def text(result: Comparison, header: str) -> str:
     out = [header, ""]
-    rows = [[t.organization_id, t.entity, t.currency, str(t.zoho_count), str(t.bigquery_count), str(t.zoho_sum),
-             str(t.bigquery_sum), "equal" if t.equal else "DIFFERENT"] for t in result.totals]
+    rows = [[t.organization_id, t.entity, t.currency, str(t.zoho_count), str(t.bigquery_count),
+             *_aligned(t.zoho_sum, t.bigquery_sum), "equal" if t.equal else "DIFFERENT"] for t in result.totals]
     out += _table(["organization", "entity", "currency", "zoho_count", "bigquery_count", "zoho_sum", "bigquery_sum",
                    "result"], rows, {3, 4, 5, 6})
     out.append("")
