@@ -10,8 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from local_services.zoho_sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sandbox_refresh_token
 from tests.audit.conftest import US_ORG, US_ORG2, sync
 from tests.helpers import query, tap_config, target_config
+from tests.security.conftest import key_file  # noqa: F401  (fixture)
+from tests.security.fake_google import service_account  # noqa: F401  (fixture)
+from zohobooks_bigquery.credential_store import CredentialStore, load_key
 from zohobooks_bigquery.reconciliation.cli import main
 
 
@@ -112,3 +116,41 @@ def test_bad_settings_give_one_line_and_exit_2(sandbox, bigquery_emulator, bq, d
     assert (code, out) == (2, "")  # a listing cut by the quota: no half report, no verdict
     assert err.strip().splitlines()[-1].endswith(
         "the listing did not finish, so nothing is concluded: run the report again after the quota resets")
+
+
+def missing_ids(out: str) -> set[tuple[str, str, str]]:
+    return {(d["entity"], d["document_id"], d["difference"]) for d in json.loads(out)["differences"]}
+
+
+def test_zoho_and_google_credentials_from_one_store(sandbox, bigquery_emulator, bq, dataset, tmp_path, key_file,  # noqa: F811
+                                                     service_account):  # noqa: F811
+    info, google = service_account
+    store = CredentialStore.create(tmp_path / "credentials.store", load_key())
+    store.put("zoho", "zoho", {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET,
+                               "refresh_token": sandbox_refresh_token("us")})
+    store.put("bq-reader", "google", {"credentials_json": json.dumps(info)})
+    plain = tap_config(sandbox, tmp_path, organization_ids=[US_ORG2])
+    cfg = {**{k: v for k, v in plain.items() if k not in ("client_id", "client_secret", "refresh_token")},
+           "credential_store": str(store.path), "bigquery_credential_set": "bq-reader",
+           "bigquery_project": bigquery_emulator.project, "bigquery_dataset": dataset,
+           "bigquery_api_endpoint": bigquery_emulator.rest_url}
+    bq.create_dataset(dataset)  # nothing synced yet: every bill is missing
+    code, out, err = report(tmp_path, cfg, "--entity", "bills", "--format", "json")
+    assert code == 1, err
+    assert missing_ids(out) == {("bills", r.doc_id, "missing in BigQuery") for r in sandbox.store.records(US_ORG2, "bills")}
+    assert [claims["iss"] for claims in google.exchanges] == [info["client_email"]]
+
+
+def test_bigquery_settings_from_the_targets_config_file(sandbox, bigquery_emulator, bq, dataset, tmp_path):
+    target_file = tmp_path / "target.json"
+    target_file.write_text(json.dumps(target_config(bigquery_emulator, dataset, tmp_path)))
+    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG2])
+    bq.create_dataset(dataset)
+    code, out, err = report(tmp_path, poll, "--target-config", str(target_file), "--entity", "vendor_payments",
+                            "--format", "json")
+    assert code == 1, err
+    assert missing_ids(out) == {("vendor_payments", r.doc_id, "missing in BigQuery")
+                                for r in sandbox.store.records(US_ORG2, "vendorpayments")}
+    code, out, err = report(tmp_path, poll, "--target-config", str(target_file), "--entity", "credit_notes")
+    assert (code, out) == (2, "") and err.strip().endswith(
+        "unknown --entity credit_notes: use invoices, bills, purchase_orders, customer_payments, vendor_payments")
