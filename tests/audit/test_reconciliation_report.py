@@ -103,6 +103,9 @@ def test_bad_settings_give_one_line_and_exit_2(sandbox, bigquery_emulator, bq, d
         "zohobooks-reconcile: error: no BigQuery project or dataset for the report: set tap-zohobooks settings "
         "bigquery_project / bigquery_dataset (TAP_ZOHOBOOKS_BIGQUERY_PROJECT, ...), or pass --target-config with "
         "the target's config file")
+    code, out, err = report(tmp_path, poll, "--config", str(tmp_path / "missing.json"))
+    assert (code, out) == (2, "") and "Traceback" not in err
+    assert err.strip().endswith("missing.json' was not found: check the --config / --target-config paths")
     target = target_config(bigquery_emulator, dataset, tmp_path)
     code, out, err = report(tmp_path, with_bigquery(poll, target))
     assert code == 2 and "Traceback" not in err

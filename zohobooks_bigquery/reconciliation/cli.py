@@ -57,6 +57,8 @@ def _known_errors() -> dict:
         GoogleAuthError: lambda e: f"BigQuery refused the credentials: {one_line(e)}",
         gexc.GoogleAPIError: lambda e: f"BigQuery refused the report's query: {one_line(e)}",
         RequestException: lambda e: f"BigQuery or Zoho unreachable: {type(e).__name__}: check api_endpoint / region",
+        FileNotFoundError: lambda e: f"{one_line(e).rstrip('.')}: check the --config / --target-config paths",
+        PermissionError: one_line,
     }
 
 
