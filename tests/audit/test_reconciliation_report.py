@@ -1,5 +1,6 @@
-"""The reconciliation report against the sandbox and the emulator: equal after a sync, and every
-planted difference named by id (an edited total, a delete, a void, a new document, a forged row)."""
+"""The reconciliation report against the sandbox and the emulator: equal after a sync, every planted
+difference named by id (an edited total, a delete, a void, a new document, a forged row), and after the
+next sync only the forged row left."""
 
 from __future__ import annotations
 
@@ -35,16 +36,15 @@ def with_bigquery(tap_cfg: dict, target_cfg: dict) -> dict:
 
 
 def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigquery_emulator, bq, dataset, tmp_path):
-    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG, US_ORG2])
+    poll = tap_config(sandbox, tmp_path, organization_ids=[US_ORG2])  # the smaller organization: a quick sync
     target = target_config(bigquery_emulator, dataset, tmp_path)
-    sync(poll, target)
+    state = sync(poll, target).state
     cfg = with_bigquery(poll, target)
 
     code, out, err = report(tmp_path, cfg)
     assert code == 0, out + err
     assert "No differences" in out
-    listed = {(org, e): len(sandbox.store.records(org, e)) for org in (US_ORG, US_ORG2)
-              for e in ("invoices", "bills", "purchaseorders", "customerpayments", "vendorpayments")}
+    listed = {(US_ORG2, e): len(sandbox.store.records(US_ORG2, e)) for e in ("invoices", "bills", "purchaseorders", "customerpayments", "vendorpayments")}
     code, out, _ = report(tmp_path, cfg, "--format", "json")
     totals = json.loads(out)["totals"]
     assert code == 0 and all(t["equal"] for t in totals)
@@ -54,36 +54,36 @@ def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigq
     paths = {"invoices": "invoices", "bills": "bills", "purchase_orders": "purchaseorders",
              "customer_payments": "customerpayments", "vendor_payments": "vendorpayments"}
     assert {(org, paths[e]): n for (org, e), n in counts.items()} == listed
-    invoices = {r.doc_id: r.doc for r in sandbox.store.records(US_ORG, "invoices")}
+    invoices = {r.doc_id: r.doc for r in sandbox.store.records(US_ORG2, "invoices")}
     expected_sum = sum((d["total"] for d in invoices.values() if d["currency_code"] == "USD"), Decimal(0))
-    usd = next(t for t in totals if (t["organization_id"], t["entity"], t["currency"]) == (US_ORG, "invoices", "USD"))
+    usd = next(t for t in totals if (t["organization_id"], t["entity"], t["currency"]) == (US_ORG2, "invoices", "USD"))
     assert Decimal(usd["zoho_sum"]) == Decimal(usd["bigquery_sum"]) == expected_sum
 
     # Plant differences in Zoho (no sync afterwards) and one forged row in BigQuery.
     edited = sorted(i for i, d in invoices.items() if not d.get("payments"))[0]
     synced_total = invoices[edited]["total"]
-    sandbox.store.update(US_ORG, "invoices", edited, {"total": Decimal("98765.43")})
+    sandbox.store.update(US_ORG2, "invoices", edited, {"total": Decimal("98765.43")})
     deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "bills"))[0]
     sandbox.store.delete(US_ORG2, "bills", deleted)
-    voided = sorted(r.doc_id for r in sandbox.store.records(US_ORG, "purchaseorders")
+    voided = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "purchaseorders")
                     if r.doc["status"] not in ("cancelled", "void"))[0]
-    sandbox.store.void(US_ORG, "purchaseorders", voided)
+    sandbox.store.void(US_ORG2, "purchaseorders", voided)
     created = sandbox.store.create(US_ORG2, "invoices", {})["invoice_id"]
     forged = "460000999999001"
     query(bq, f"""INSERT INTO `{dataset}.vendor_payments` (organization_id, payment_id, amount, currency_code,
                   _source_event_id, _source, _operation, _arrival_ts)
-                  VALUES ('{US_ORG}', '{forged}', 10.10, 'USD', 'forged-event', 'poll', 'upsert', CURRENT_TIMESTAMP())""")
+                  VALUES ('{US_ORG2}', '{forged}', 10.10, 'USD', 'forged-event', 'poll', 'upsert', CURRENT_TIMESTAMP())""")
 
     code, out, err = report(tmp_path, cfg, "--format", "json")
     assert code == 1, out + err
     found = {(d["organization_id"], d["entity"], d["document_id"], d["difference"])
              for d in json.loads(out)["differences"]}
     assert found == {
-        (US_ORG, "invoices", edited, "total differs"),
+        (US_ORG2, "invoices", edited, "total differs"),
         (US_ORG2, "bills", deleted, "extra in BigQuery"),
-        (US_ORG, "purchase_orders", voided, "void differs"),
+        (US_ORG2, "purchase_orders", voided, "void differs"),
         (US_ORG2, "invoices", created, "missing in BigQuery"),
-        (US_ORG, "vendor_payments", forged, "extra in BigQuery"),
+        (US_ORG2, "vendor_payments", forged, "extra in BigQuery"),
     }
     edit = next(d for d in json.loads(out)["differences"] if d["document_id"] == edited)
     assert edit["zoho"]["amount"] == "98765.43" and Decimal(edit["bigquery"]["amount"]) == synced_total
@@ -93,6 +93,14 @@ def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigq
     for doc_id in (edited, deleted, voided, created, forged):
         assert doc_id in text
     assert "DIFFERENT" in text and "5 differing document(s)" in text
+
+    # The next sync (with its reconcile pass) brings the edit, the void, the new invoice and the delete;
+    # the voided purchase order now counts on both sides. Only the forged row is left.
+    sync({**poll, "reconcile_interval_hours": 0}, target, state=state)
+    code, out, err = report(tmp_path, cfg, "--format", "json")
+    assert code == 1, err
+    assert [(d["document_id"], d["difference"]) for d in json.loads(out)["differences"]] == [
+        (forged, "extra in BigQuery")]
 
 
 def test_bad_settings_give_one_line_and_exit_2(sandbox, bigquery_emulator, bq, dataset, tmp_path):

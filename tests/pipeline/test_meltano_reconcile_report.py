@@ -13,12 +13,13 @@ US_ORG2 = "60001000002"
 
 
 def test_the_plugin_command_finds_a_delete_made_after_the_sync(env, sandbox, bigquery_emulator, dataset, tmp_path):
-    sync(tap_config(sandbox, tmp_path), target_config(bigquery_emulator, dataset, tmp_path))  # fast, in-process
+    orgs = [US_ORG2]  # the smaller organization: a quick sync (in-process)
+    sync(tap_config(sandbox, tmp_path, organization_ids=orgs), target_config(bigquery_emulator, dataset, tmp_path))
     deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "vendorpayments"))[0]
     sandbox.store.delete(US_ORG2, "vendorpayments", deleted)
 
     result = meltano({**env, "TAP_ZOHOBOOKS_BIGQUERY_PROJECT": bigquery_emulator.project,
-                      "TAP_ZOHOBOOKS_BIGQUERY_DATASET": dataset}, "invoke", "tap-zohobooks:reconcile-report",
+                      "TAP_ZOHOBOOKS_BIGQUERY_DATASET": dataset, "TAP_ZOHOBOOKS_ORGANIZATION_IDS": json.dumps(orgs)}, "invoke", "tap-zohobooks:reconcile-report",
                      "--format", "json", check=False)
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
