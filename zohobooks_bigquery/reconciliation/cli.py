@@ -83,18 +83,15 @@ def _describe(exc: Exception) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tap_zohobooks.events import parse_instant
     from tap_zohobooks.tap import TapZohoBooks
     from target_bigquery_audit.credentials import build_client
 
     from . import render
-    from .bigquery_side import check_dataset, current_documents
-    from .compare import Comparison, compare
+    from .bigquery_side import check_dataset
     from .documents import ENTITIES
+    from .report import Reconciliation
     from .settings import ReportSettingsError, bigquery_config
-    from .zoho_side import MAX_CONFIRMATIONS, confirm_absent, listed_documents
 
-    entities = [e for e in ENTITIES if not args.entity or e.table in args.entity]
     unknown = sorted(set(args.entity) - {e.table for e in ENTITIES})
     if unknown:
         raise ReportSettingsError(f"unknown --entity {', '.join(unknown)}: use "
@@ -103,40 +100,22 @@ def run(args: argparse.Namespace) -> int:
     logger = logging.getLogger("zohobooks-reconcile")
     bq_settings = bigquery_config(dict(tap.config), args.target_config, logger)
     client = build_client(bq_settings, logger)
-    dataset, prefix = bq_settings["dataset"], bq_settings.get("table_prefix", "")
-    check_dataset(client, dataset)
-    org_ids = tap.organization_ids
-    base = {str(o["organization_id"]): o.get("currency_code") or "" for o in tap.api.organizations()}
-    since = parse_instant(tap.config["start_date"]) if tap.config.get("start_date") else None
-    page_size = int(tap.config.get("page_size", 200))
+    check_dataset(client, bq_settings["dataset"])
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    result, left_out = Comparison(), 0
-    for entity in entities:
-        in_bigquery = current_documents(client, dataset, prefix, entity, org_ids) or {}
-        for org_id in org_ids:
-            listed, before_start = listed_documents(tap.api, org_id, entity, page_size, since)
-            shown = {i: rows for i, rows in in_bigquery.get(org_id, {}).items() if i not in before_start}
-            left_out += len(before_start)
-            absent = sorted(set(shown) - set(listed), key=lambda i: (len(i), i))
-            confirmed = confirm_absent(tap.api, org_id, entity, absent)
-            listed.update({i: doc for i, doc in confirmed.items() if doc is not None})  # the walk skipped them
-            part = compare(org_id, entity.table, listed, shown, base.get(org_id, ""),
-                           unconfirmed=set(absent[MAX_CONFIRMATIONS:]))
-            result.totals += part.totals
-            result.differences += part.differences
-    order = {org: i for i, org in enumerate(org_ids)}
-    result.totals.sort(key=lambda t: order[t.organization_id])  # stable: entities stay in their order
-    result.differences.sort(key=lambda d: order[d.organization_id])
-    header = (f"Reconciliation report {started.isoformat().replace('+00:00', 'Z')}: Zoho Books now "
-              f"(organizations {', '.join(org_ids)}) against BigQuery {client.project}.{dataset} <table>_current")
-    if since is not None:
-        header += (f"\nDocuments last modified before start_date {tap.config['start_date']} are not synced and not "
-                   f"compared ({left_out} left out).")
+    report = Reconciliation(tap, client, bq_settings["dataset"], bq_settings.get("table_prefix", ""))
+    result = report.run([e for e in ENTITIES if not args.entity or e.table in args.entity])
+    start_date = tap.config.get("start_date")
     if args.format == "json":
-        print(render.as_json(result, {"generated_at": started.isoformat(), "organizations": org_ids,
-                                      "bigquery": f"{client.project}.{dataset}", "start_date": tap.config.get("start_date"),
-                                      "left_out_before_start_date": left_out}))
+        print(render.as_json(result, {"generated_at": started.isoformat(), "organizations": report.org_ids,
+                                      "bigquery": f"{client.project}.{report.dataset}", "start_date": start_date,
+                                      "left_out_before_start_date": report.left_out}))
     else:
+        header = (f"Reconciliation report {started.isoformat().replace('+00:00', 'Z')}: Zoho Books now "
+                  f"(organizations {', '.join(report.org_ids)}) against BigQuery {client.project}.{report.dataset} "
+                  "<table>_current")
+        if start_date:
+            header += (f"\nDocuments last modified before start_date {start_date} are not synced and not "
+                       f"compared ({report.left_out} left out).")
         print(render.text(result, header))
     return DIFFERENT if result.differences or not all(t.equal for t in result.totals) else EQUAL
 
