@@ -30,6 +30,12 @@ def report(tmp_path, tap_cfg: dict, *args: str) -> tuple[int, str, str]:
     return done.value.code, out.getvalue(), err.getvalue()
 
 
+def details(sandbox, since: int) -> list[str]:
+    """Detail calls (`<entity>/<id>`) made since request number `since`."""
+    return [r["path"].split("/books/v3/")[1] for r in sandbox.api_calls(since=since)
+            if r["path"].count("/") == 4 and "/settings/" not in r["path"]]
+
+
 def with_bigquery(tap_cfg: dict, target_cfg: dict) -> dict:
     return {**tap_cfg, "bigquery_project": target_cfg["project"], "bigquery_dataset": target_cfg["dataset"],
             "bigquery_api_endpoint": target_cfg["api_endpoint"], "bigquery_emulator": True}
@@ -41,9 +47,11 @@ def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigq
     state = sync(poll, target).state
     cfg = with_bigquery(poll, target)
 
+    before = len(sandbox.requests)
     code, out, err = report(tmp_path, cfg)
     assert code == 0, out + err
     assert "No differences" in out
+    assert details(sandbox, before) == []  # list pages only
     listed = {(US_ORG2, e): len(sandbox.store.records(US_ORG2, e)) for e in ("invoices", "bills", "purchaseorders", "customerpayments", "vendorpayments")}
     code, out, _ = report(tmp_path, cfg, "--format", "json")
     totals = json.loads(out)["totals"]
@@ -74,8 +82,10 @@ def test_equal_after_a_sync_then_every_planted_difference_is_named(sandbox, bigq
                   _source_event_id, _source, _operation, _arrival_ts)
                   VALUES ('{US_ORG2}', '{forged}', 10.10, 'USD', 'forged-event', 'poll', 'upsert', CURRENT_TIMESTAMP())""")
 
+    before = len(sandbox.requests)
     code, out, err = report(tmp_path, cfg, "--format", "json")
     assert code == 1, out + err
+    assert sorted(details(sandbox, before)) == sorted([f"bills/{deleted}", f"vendorpayments/{forged}"])  # confirmed
     found = {(d["organization_id"], d["entity"], d["document_id"], d["difference"])
              for d in json.loads(out)["differences"]}
     assert found == {
