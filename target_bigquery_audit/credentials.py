@@ -127,9 +127,10 @@ def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credential
     return ProactiveCredentials(inner, margin, logger)
 
 
-def build_client(config: dict, logger: logging.Logger) -> bigquery.Client:
-    """A BigQuery client for the target's settings (project, location, api_endpoint, credentials, emulator);
-    also used by the reconciliation report, so both reach BigQuery the same way."""
+def build_client(config: dict, logger: logging.Logger, credentials: gcreds.Credentials | None = None) -> bigquery.Client:
+    """A BigQuery client for the target's settings (project, location, api_endpoint, credentials, emulator),
+    as the target builds its own; the reconciliation report reads BigQuery through it, so both reach
+    BigQuery the same way."""
     options = ClientOptions(api_endpoint=config["api_endpoint"]) if config.get("api_endpoint") else None
-    return bigquery.Client(project=config["project"], credentials=build_credentials(config, logger),
+    return bigquery.Client(project=config["project"], credentials=credentials or build_credentials(config, logger),
                            client_options=options, location=config.get("location", "US"))
