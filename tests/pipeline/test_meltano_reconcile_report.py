@@ -18,9 +18,9 @@ def test_the_plugin_command_finds_a_delete_made_after_the_sync(env, sandbox, big
     deleted = sorted(r.doc_id for r in sandbox.store.records(US_ORG2, "vendorpayments"))[0]
     sandbox.store.delete(US_ORG2, "vendorpayments", deleted)
 
-    result = meltano({**env, "TAP_ZOHOBOOKS_BIGQUERY_PROJECT": bigquery_emulator.project,
-                      "TAP_ZOHOBOOKS_BIGQUERY_DATASET": dataset, "TAP_ZOHOBOOKS_ORGANIZATION_IDS": json.dumps(orgs)}, "invoke", "tap-zohobooks:reconcile-report",
-                     "--format", "json", check=False)
+    # meltano_env points the tap's bigquery_project / bigquery_dataset where the target writes (the test's dataset)
+    result = meltano({**env, "TAP_ZOHOBOOKS_ORGANIZATION_IDS": json.dumps(orgs)},
+                     "invoke", "tap-zohobooks:reconcile-report", "--format", "json", check=False)
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["bigquery"] == f"{bigquery_emulator.project}.{dataset}"
