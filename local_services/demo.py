@@ -3,7 +3,8 @@
 1. starts the Zoho Books sandbox (a seeded US + EU business) and the local BigQuery emulator;
 2. `meltano run` syncs both Zoho data centers into one dataset (state cleared first);
 3. edits, voids and pays documents in the sandbox, then `meltano run` again: only changes travel;
-4. prints what landed: rows per table, the `_current` views, and finance answers.
+4. prints what landed: rows per table, the `_current` views, and finance answers;
+5. runs the reconciliation report for each data center: Zoho now against the `_current` views.
 """
 
 from __future__ import annotations
@@ -136,6 +137,16 @@ def sync_demo_data(env: dict, base_url: str) -> None:
     print(f"   incremental run: {len(calls)} API calls, of which {details} detail fetches of changed documents")
 
 
+def reconcile(env: dict) -> None:
+    """The finance team's proof that nothing is missing (docs/reconciliation-report.md)."""
+    print("\n== Reconciliation report: what Zoho lists now against BigQuery's _current views")
+    for plugin in ("tap-zohobooks", "tap-zohobooks--eu"):
+        result = meltano(env, "invoke", f"{plugin}:reconcile-report", check=False)
+        print(result.stdout.rstrip())
+        print(f"   meltano invoke {plugin}:reconcile-report: exit code {result.returncode} "
+              f"({ {0: 'equal', 1: 'different'}.get(result.returncode, 'no verdict: ' + result.stderr.strip()[-300:]) })\n")
+
+
 def main() -> None:
     documents = int(os.environ.get("DEMO_DOCUMENTS", "600"))
     shutil.rmtree(DEMO_DIR / "bigquery", ignore_errors=True)
@@ -147,8 +158,10 @@ def main() -> None:
         emulator.start()
         if not (ROOT / ".meltano" / "extractors").exists():
             print("== Installing the Meltano plugins (first run only)")
-        sync_demo_data(meltano_env(sandbox, emulator.rest_url), sandbox["base_url"])
+        env = meltano_env(sandbox, emulator.rest_url)
+        sync_demo_data(env, sandbox["base_url"])
         report(emulator)
+        reconcile(env)
         server = ROOT / ".venv-bqemu" / "bin" / "local-bigquery"  # absolute: the commands work from any directory
         print(f"\nThe data stays in {DEMO_DIR / 'bigquery'}. To query it yourself:\n"
               f"  {server} serve --host 127.0.0.1 --port 9050 --grpc-port 9060 "

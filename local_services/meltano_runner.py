@@ -28,6 +28,10 @@ def meltano_env(sandbox: dict, bigquery_url: str, **extra: str) -> dict:
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
     })
     env.update(extra)
+    for setting in ("PROJECT", "DATASET"):  # the reconciliation report reads where the target writes
+        if f"TARGET_BIGQUERY_AUDIT_{setting}" in extra:
+            for plugin in ("TAP_ZOHOBOOKS", "TAP_ZOHOBOOKS__EU"):
+                env.setdefault(f"{plugin}_BIGQUERY_{setting}", extra[f"TARGET_BIGQUERY_AUDIT_{setting}"])
     return env
 
 

@@ -24,6 +24,7 @@ from singer_sdk.streams import Stream  # a client.ZohoDocumentStream (client.py 
 
 from .api import DocumentNotFound, QuotaExhausted
 from .events import parse_instant, utc_text
+from .listing import all_rows
 
 STATE_IDS, STATE_RUN = "known_ids", "reconciled_at"
 
@@ -73,18 +74,10 @@ def due(stream: Stream, state: dict, now: dt.datetime) -> bool:
 
 def _list_all(stream: Stream, org_id: str) -> set[str] | None:
     """Every id Zoho lists now, or None when the listing did not finish."""
-    listed: set[str] = set()
-    page, per_page = 1, int(stream.config.get("page_size", 200))
     try:
-        while True:
-            body = stream.api.get(f"/{stream.entity_path}", org_id, {
-                "page": page, "per_page": per_page, "sort_column": "created_time", "sort_order": "A"},
-                stream=stream.name)
-            rows = body.get(stream.list_key) or []
-            listed.update(str(row[stream.id_field]) for row in rows)
-            if not rows or not (body.get("page_context") or {}).get("has_more_page"):
-                return listed
-            page += 1
+        return {str(row[stream.id_field]) for row in all_rows(
+            stream.api, org_id, f"/{stream.entity_path}", stream.list_key, int(stream.config.get("page_size", 200)),
+            stream.name)}
     except QuotaExhausted as exc:
         stream.logger.warning("Reconcile of %s for organization %s stopped by the quota (%s): no document "
                               "is marked deleted", stream.name, org_id, exc)

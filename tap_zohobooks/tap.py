@@ -15,6 +15,7 @@ from zohobooks_bigquery.plugin_config import (
     with_stored_credentials,
     without_blank_required,
 )
+from zohobooks_bigquery.reconciliation.settings import report_setting_properties
 
 from .api import ZohoBooksAPI
 from .client import ZohoDocumentStream
@@ -110,6 +111,7 @@ class TapZohoBooks(Tap):
                                 "documents deleted in Zoho and emit delete tombstones (per organization "
                                 "and stream); 0: every run; negative: never."),
         *store_setting_properties(th, "zoho", "zoho"),
+        *report_setting_properties(th),
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

@@ -17,7 +17,9 @@ import threading
 from pathlib import Path
 
 import google.auth
+from google.api_core.client_options import ClientOptions
 from google.auth import credentials as gcreds
+from google.cloud import bigquery
 from google.oauth2 import service_account
 
 SCOPES = ["https://www.googleapis.com/auth/bigquery"]
@@ -123,3 +125,12 @@ def build_credentials(config: dict, logger: logging.Logger) -> gcreds.Credential
         raise CredentialsError("no BigQuery credentials: set credentials_path or credentials_json, or run "
                                "`gcloud auth application-default login`") from None
     return ProactiveCredentials(inner, margin, logger)
+
+
+def build_client(config: dict, logger: logging.Logger, credentials: gcreds.Credentials | None = None) -> bigquery.Client:
+    """A BigQuery client for the target's settings (project, location, api_endpoint, credentials, emulator),
+    as the target builds its own; the reconciliation report reads BigQuery through it, so both reach
+    BigQuery the same way."""
+    options = ClientOptions(api_endpoint=config["api_endpoint"]) if config.get("api_endpoint") else None
+    return bigquery.Client(project=config["project"], credentials=credentials or build_credentials(config, logger),
+                           client_options=options, location=config.get("location", "US"))
