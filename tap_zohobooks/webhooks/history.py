@@ -5,6 +5,12 @@ the spool (whatever Zoho logged; without a receiver: one Zoho logged as failed) 
 into its own stream with `_source` = history (a deleted one as a tombstone). A document the same run
 already polled is not fetched twice. The logs are listed by date, so each run re-reads
 `webhook_history_overlap_days` before its bookmark; records are keyed by log id.
+
+Backfills are idempotent across runs: each missed delivery handled (backfilled, or covered by the
+same run's poll) is kept in the organization's state as `handled: {"<entity>/<id>@<version>":
+"<execution time>"}`, so a later run over the overlapping window makes no detail call for it; entries
+older than the window are pruned. Each backfill is also a `document_events` row (`source` history,
+the log's event type).
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from .. import emit
 from ..api import DocumentNotFound, QuotaExhausted, ZohoAPIError
 from ..client import load_schema
 from ..conform import conform
-from ..events import event_id, parse_instant, utc_text
+from ..events import event_id, parse_instant, utc_text, version_token
 from .parse import ENTITIES
 
 ARRIVAL_TOLERANCE = dt.timedelta(minutes=5)  # a delivery logged at t may be spooled a little before t
+HANDLED = "handled"  # partition state key: missed deliveries already handled (see the module docstring)
 
 
 class WebhookHistoryStream(Stream):
@@ -60,7 +67,12 @@ class WebhookHistoryStream(Stream):
 
     def _logs(self, org_id: str, polling: bool) -> Iterable[dict[str, Any]]:
         tap, cfg = self._tap, self.config
-        start, end = self._window(self.get_context_state({"organization_id": org_id}))
+        state = self.get_context_state({"organization_id": org_id})
+        start, end = self._window(state)
+        # A log dated `start` in the organization's time zone may be a day earlier in UTC.
+        keep_from = utc_text(dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc) - dt.timedelta(days=1))
+        handled = {key: at for key, at in (state.get(HANDLED) or {}).items() if at >= keep_from}
+        state[HANDLED] = handled
         page = 1
         while True:
             try:
@@ -76,12 +88,12 @@ class WebhookHistoryStream(Stream):
                                     org_id, exc)
                 return
             for log in body.get(cfg.get("webhook_history_list_key", "workflow_logs")) or []:
-                yield self._audit_record(org_id, log)
+                yield self._audit_record(org_id, log, handled)
             if not (body.get("page_context") or {}).get("has_more_page"):
                 return
             page += 1
 
-    def _audit_record(self, org_id: str, log: dict) -> dict:
+    def _audit_record(self, org_id: str, log: dict, handled: dict[str, str]) -> dict:
         record = {k: conform(log.get(k), sub) for k, sub in self.schema["properties"].items()
                   if k in log and not k.startswith("_")}
         prefix = str(log.get("event") or log.get("entity") or "").split(".")[0]
@@ -95,15 +107,31 @@ class WebhookHistoryStream(Stream):
         # With a receiver, the spool decides (a delivery Zoho logged as failed may still have arrived);
         # without one, Zoho's logged status does.
         missed = (received is False) if spool is not None else log.get("status") != "success"
+        key = self._delivery_key(entity, log)
+        backfilled = False
+        if missed and key not in handled:
+            backfilled = self._backfill(org_id, entity, str(log.get("record_id")), log)
+            document = (org_id, entity, str(log.get("record_id")))
+            if backfilled or document in self._tap.polled or document in self._tap.backfilled:
+                handled[key] = utc_text(executed)
         record.update({
             "organization_id": org_id, "entity": entity, "execution_time": utc_text(executed),
-            "received_by_receiver": received,
-            "backfilled": bool(missed and self._backfill(org_id, entity, str(log.get("record_id")), log)),
+            "received_by_receiver": received, "backfilled": backfilled,
             "_source_event_id": event_id(org_id, "webhook_log", str(log["log_id"]), executed, "upsert"),
             "_source": "history", "_operation": "upsert",
             "_arrival_ts": dt.datetime.now(dt.timezone.utc).isoformat(), "_raw": log,
         })
         return record
+
+    @staticmethod
+    def _delivery_key(entity: str, log: dict) -> str:
+        """The missed delivery a log names: document and version (Zoho's retries of it share it)."""
+        version = str(log.get("record_last_modified_time") or "")
+        try:
+            version = utc_text(parse_instant(version)) if version else f"log:{log['log_id']}"
+        except ValueError:
+            pass
+        return f"{entity}/{log.get('record_id')}@{version}"
 
     def _backfill(self, org_id: str, entity: str, doc_id: str, log: dict) -> bool:
         tap = self._tap
@@ -118,8 +146,12 @@ class WebhookHistoryStream(Stream):
         except DocumentNotFound:
             if not str(log.get("event", "")).endswith(".deleted"):
                 return False
-            record = stream.to_record(org_id, self._tombstone(stream, doc_id, log), "history", "delete")
+            doc = self._tombstone(stream, doc_id, log)
+            record = stream.to_record(org_id, doc, "history", "delete")
         emit.write_record(tap, stream, record)
+        stream.record_event(record, version_token(doc), str(log.get("event") or f"{entity}.changed"), "history",
+                            f"{org_id}/{log['log_id']}",
+                            {"log_status": log.get("status"), "execution_time": log.get("execution_time")})
         self.logger.info("Backfilled %s %s of organization %s (webhook %s)", entity, doc_id, org_id,
                          log.get("status"))
         return True
