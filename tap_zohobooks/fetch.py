@@ -149,7 +149,7 @@ class PartitionFetch:
         spooled = self._spooled_version(entry)
         if spooled is not None:  # the webhook already brought this version: no detail call
             self.progress.spool_hit(org_id, stream.name)
-            item.record = stream.to_record(org_id, spooled.payload, "webhook", event=spooled.event_id,
+            item.record = stream.to_record(org_id, spooled.payload, "webhook", event=spooled.version_event_id,
                                            arrival=spooled.received_at)
         else:
             doc = entry.row if entry.row is not None else self._detail(entry.doc_id)

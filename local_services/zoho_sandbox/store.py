@@ -95,6 +95,13 @@ class Store:
             self._notify(org, entity, action, doc)
             return copy.deepcopy(doc)
 
+    def notify_status(self, org_id: str, entity: str, doc_id: str, action: str) -> dict:
+        """A notification Zoho sends without changing the document (`unpaid`, `overdue`, `paid`)."""
+        with self.lock:
+            rec = self.get(org_id, entity, doc_id)
+            self._notify(self.orgs[org_id], entity, action, rec.doc)
+            return copy.deepcopy(rec.doc)
+
     def void(self, org_id: str, entity: str, doc_id: str, at: dt.datetime | None = None) -> dict:
         """Void: a status, not a deletion; the document stays in lists with status "void"."""
         with self.lock:

@@ -26,7 +26,10 @@ from .config import SandboxConfig
 from .entities import ENTITIES, zoho_time
 from .store import Org
 
-ACTION_EVENT = {"created": "created", "edited": "updated", "voided": "updated", "deleted": "deleted"}
+# A store action → the event Zoho delivers. `unpaid`, `overdue`, ... are status notifications: Zoho
+# sends them for a document whose content did not change (Store.notify_status).
+ACTION_EVENT = {"created": "created", "edited": "updated", "voided": "updated", "deleted": "deleted",
+                "unpaid": "unpaid", "overdue": "overdue", "paid": "paid"}
 
 
 def sign(scheme: str, secret: str, body: bytes, query: dict[str, str], now_ms: int) -> str:

@@ -8,10 +8,13 @@ two of its delivery. Runs until SIGTERM/SIGINT, `live_max_seconds`, or `live_idl
 
 Replay: re-emits the spooled events selected by time range, entity or event id, with their original
 event ids and arrival times (`_source` = replay), so the rows they make collapse with the originals.
+
+Both write one `document_events` row per delivery (its event type, the version it refers to).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 import time
@@ -36,15 +39,27 @@ def _streams(tap: Tap) -> dict:
 
 
 def _emit(tap: Tap, streams: dict, events: Iterable[SpooledEvent], source: str) -> int:
-    count = 0
+    """Each delivery's `document_events` row, and its version's record once.
+
+    Live emits a version with the delivery that brought it; a later delivery of the same content
+    (`invoice.unpaid`, `bill.overdue`, ...) adds only its event. A replay emits each version of its
+    selection once, under its original event id, so nothing new reaches `<table>_current`.
+    """
+    count, versions = 0, set()
+    replayed_at = dt.datetime.now(dt.timezone.utc).isoformat() if source == "replay" else None
     for event in events:
         stream = streams.get(event.entity)
         if stream is None:
             continue
+        version_id = event.version_event_id or event.event_id
         record = stream.to_record(event.organization_id, event.payload, source, event.operation,
-                                  event=event.event_id, arrival=event.received_at)
-        emit.write_record(tap, stream, record)
-        count += 1
+                                  event=version_id, arrival=event.received_at)
+        if version_id not in versions and (event.first_of_version or source == "replay"):
+            emit.write_record(tap, stream, record)
+            count += 1
+        versions.add(version_id)
+        stream.record_event(record, event.last_modified_time, event.event_type, source, event.event_id,
+                            {"replayed_at": replayed_at} if replayed_at else None)
     return count
 
 
@@ -92,6 +107,7 @@ def run_live(tap: Tap) -> None:
         last, last_event = batch[-1].seq, time.monotonic()
         last_flush = last_event
         tap.write_message(singerlib.StateMessage(value={"bookmarks": {STATE_KEY: {"last_seq": last}}}))
+        spool.mark_emitted([event.seq for event in batch])
     tap.logger.info("Live mode stopped after %d events (last seq %d)", emitted, last)
 
 
@@ -101,4 +117,5 @@ def run_replay(tap: Tap) -> None:
     events = spool.select(cfg.get("replay_from"), cfg.get("replay_to"), cfg.get("replay_entity"),
                           cfg.get("replay_event_ids"))
     count = _emit(tap, _streams(tap), events, "replay")
-    tap.logger.info("Replayed %d spooled events with their original event ids", count)
+    spool.mark_emitted([event.seq for event in events])
+    tap.logger.info("Replayed %d spooled deliveries (%d versions) with their original event ids", len(events), count)
