@@ -26,6 +26,7 @@ from .regions import REGIONS
 from .streams import DOCUMENT_STREAMS, OrganizationsStream
 from .webhooks.history import WebhookHistoryStream
 from .webhooks.live import run_live, run_replay
+from .webhooks.retention import apply_retention
 from .webhooks.settings import WEBHOOK_SETTINGS
 from .webhooks.spool import Spool
 
@@ -188,6 +189,8 @@ class TapZohoBooks(Tap):
             finally:
                 if "prefetcher" in self.__dict__:
                     self.prefetcher.stop()
+        if self.spool is not None:
+            apply_retention(self.spool, self.config, self.logger)
         self._log_summary()
 
     def _log_summary(self) -> None:

@@ -13,6 +13,9 @@ WEBHOOK_SETTINGS = [
                             "spooled events."),
     th.Property("webhook_spool_path", th.StringType,
                 description="SQLite spool the receiver writes and the live tap reads (enables webhooks)."),
+    th.Property("spool_retention_days", th.IntegerType, default=90,
+                description="Emitted webhook deliveries older than this many days are pruned from the spool "
+                            "at the end of each run; a delivery not yet emitted is never pruned. 0: keep all."),
     th.Property("webhook_secret", th.StringType, secret=True,
                 description="Secret of the Zoho webhooks (12-50 alphanumeric characters), for every organization "
                             "without its own in webhook_secrets."),

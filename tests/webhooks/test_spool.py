@@ -1,10 +1,11 @@
-"""The spool's selection for replay: time bounds in any ISO form select by instant."""
+"""The spool: replay selection by instant, and retention that never prunes an event not yet emitted."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from tap_zohobooks.webhooks.parse import parse_delivery
+from tests.helpers import run_tap, tap_config
 from tap_zohobooks.webhooks.spool import Spool
 
 
@@ -16,3 +17,31 @@ def test_replay_bounds_compare_as_instants(tmp_path):
     assert [e.document_id for e in spool.select("2026-11-01T00:00:00Z", "2026-11-01T00:30:00Z")] == ["0"]
     assert [e.document_id for e in spool.select("2026-10-31T19:00:00-0500", None)] == ["0", "1"]
     assert [e.document_id for e in spool.select(None, "2026-11-01T01:30:00+0100", "invoice")] == ["0"]
+
+
+def test_retention_prunes_old_emitted_deliveries_and_keeps_old_ones_never_emitted(sandbox, tmp_path, caplog):
+    """A replay emits one old delivery; the run's retention prunes it, and only it."""
+    caplog.set_level("INFO")
+    spool_path = tmp_path / "spool.db"
+    spool = Spool(spool_path)
+    now = dt.datetime.now(dt.timezone.utc)
+    ages = {"emitted-old": 100, "waiting-old": 100, "emitted-recent": 1}
+    ids = {}
+    for i, (name, days) in enumerate(ages.items()):
+        body = f'{{"invoice": {{"invoice_id": "{i}", "last_modified_time": "2026-01-01T00:00:00+0000"}}}}'.encode()
+        event = parse_delivery(body, {"organization_id": "60001000001"}, now - dt.timedelta(days=days))
+        spool.add(event)
+        ids[name] = event.event_id
+    spool.mark_emitted([e.seq for e in spool.select(event_ids=[ids["emitted-recent"]])])
+
+    replay = run_tap(tap_config(sandbox, tmp_path, mode="replay", webhook_spool_path=str(spool_path),
+                                replay_event_ids=[ids["emitted-old"]]))
+    assert [r["invoice_id"] for r in replay.records("invoices")] == ["0"]
+    assert {e.document_id for e in Spool(spool_path).after(0)} == {"1", "2"}  # the never-emitted one stays
+    line = next(r.getMessage() for r in caplog.records if "webhook spool" in r.getMessage())
+    assert "2 deliveries" in line and "1 not yet emitted" in line and "pruned 1 emitted" in line
+    assert f"oldest received {(now - dt.timedelta(days=100)).date().isoformat()}" in line
+
+    kept = run_tap(tap_config(sandbox, tmp_path, mode="replay", webhook_spool_path=str(spool_path),
+                              spool_retention_days=0))  # retention off: emitted, but nothing pruned
+    assert len(kept.records("invoices")) == 2 and Spool(spool_path).count() == 2
