@@ -58,8 +58,8 @@ def _emit(tap: Tap, streams: dict, events: Iterable[SpooledEvent], source: str) 
             emit.write_record(tap, stream, record)
             count += 1
         versions.add(version_id)
-        stream.record_event(record, event.last_modified_time, event.event_type, source, event.event_id,
-                            {"replayed_at": replayed_at} if replayed_at else None)
+        details = {"delivery_id": event.event_id, **({"replayed_at": replayed_at} if replayed_at else {})}
+        stream.record_event(record, event.last_modified_time, event.event_type, source, event.event_id, details)
     return count
 
 

@@ -45,15 +45,17 @@ def test_an_unpaid_delivery_of_unchanged_content_is_an_event_not_a_version(
     sandbox.hub.wait_idle()
     sent = [d for d in sandbox.hub.deliveries if d["event"] == "invoice.unpaid"]
     assert len(sent) == 2  # the delivery and its byte-identical retry: stored once
-    assert [e.event_type for e in Spool(receiver.spool_path).after(0)] == [
-        "invoice.created", "invoice.updated", "invoice.unpaid"]
+    spooled = Spool(receiver.spool_path).after(0)
+    assert [e.event_type for e in spooled] == ["invoice.created", "invoice.updated", "invoice.unpaid"]
 
     second = run_tap(live_config(sandbox, receiver, tmp_path), state=first.state)
     assert second.records("invoices") == []  # no new version
     run_target(target, second.lines)
 
-    events = query(bq, f"SELECT event_type, source, version, version_event_id FROM `{dataset}.document_events`"
+    events = query(bq, f"SELECT event_type, source, version, version_event_id,"
+                       f" JSON_VALUE(details, '$.delivery_id') AS delivery_id FROM `{dataset}.document_events`"
                        f" WHERE document_id = '{doc_id}' ORDER BY _arrival_ts")
+    assert [e["delivery_id"] for e in events] == [e.event_id for e in spooled]  # the spool row of each
     assert [(e["event_type"], e["source"]) for e in events] == [
         ("invoice.created", "webhook"), ("invoice.updated", "webhook"), ("invoice.unpaid", "webhook")]
     assert events[2]["version_event_id"] == events[1]["version_event_id"] == before[0]["_source_event_id"]
