@@ -63,6 +63,17 @@ def test_an_unpaid_delivery_of_unchanged_content_is_an_event_not_a_version(
     assert query(bq, current) == before
     assert query(bq, f"SELECT COUNT(*) AS n FROM `{dataset}.invoices` WHERE invoice_id = '{doc_id}'") == [{"n": 2}]
 
+    # A poll that finds the version in the spool (its latest delivery is the unpaid one) reuses the
+    # version's identity: no detail call, no second version.
+    calls = len(sandbox.requests)
+    polled = run_tap(tap_config(sandbox, tmp_path, webhook_spool_path=str(receiver.spool_path),
+                                organization_ids=[US_ORG]))
+    assert f"/books/v3/invoices/{doc_id}" not in {r["path"] for r in sandbox.api_calls(since=calls)}
+    assert [r["_source_event_id"] for r in polled.records("invoices") if r["invoice_id"] == doc_id] == [
+        before[0]["_source_event_id"]]
+    run_target(target, polled.lines)
+    assert query(bq, current) == before
+
     # The queries docs/webhooks.md gives a finance user answer from these rows.
     flagged = query(bq, documented_query("When did Zoho flag", dataset))
     assert [(r["organization_id"], r["invoice_id"], r["event_type"], r["deliveries"]) for r in flagged] == [
@@ -70,10 +81,12 @@ def test_an_unpaid_delivery_of_unchanged_content_is_an_event_not_a_version(
     trail = query(bq, documented_query("Everything that happened", dataset).replace(
         "INV-00001", before[0]["invoice_number"]))
     assert [(r["event_type"], r["refers_to_current_version"]) for r in trail] == [
-        ("invoice.created", False), ("invoice.updated", True), ("invoice.unpaid", True)]
-    per_source = query(bq, documented_query("Events per organization", dataset))
-    assert {(r["source"], r["event_type"]): r["events"] for r in per_source} == {
+        ("invoice.created", False), ("invoice.updated", True), ("invoice.unpaid", True), ("invoice.changed", True)]
+    per_source = {(r["source"], r["event_type"]): r["events"]
+                  for r in query(bq, documented_query("Events per organization", dataset))}
+    assert {key: n for key, n in per_source.items() if key[0] == "webhook"} == {
         ("webhook", "invoice.created"): 1, ("webhook", "invoice.updated"): 1, ("webhook", "invoice.unpaid"): 1}
+    assert per_source[("poll", "invoice.changed")] == len(polled.records("invoices"))
 
 
 def delivery(event_type: str, reference: str, received: str = "2026-01-05T10:00:00+00:00") -> SpooledEvent:
