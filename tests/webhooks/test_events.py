@@ -80,8 +80,11 @@ def test_an_unpaid_delivery_of_unchanged_content_is_an_event_not_a_version(
         (US_ORG, doc_id, "invoice.unpaid", 1)]
     trail = query(bq, documented_query("Everything that happened", dataset).replace(
         "INV-00001", before[0]["invoice_number"]))
-    assert [(r["event_type"], r["refers_to_current_version"]) for r in trail] == [
-        ("invoice.created", False), ("invoice.updated", True), ("invoice.unpaid", True), ("invoice.changed", True)]
+    # The poll's event carries the arrival of the spooled delivery it reused: it ties with the unpaid one.
+    assert [(r["event_type"], r["refers_to_current_version"]) for r in trail][:2] == [
+        ("invoice.created", False), ("invoice.updated", True)]
+    assert sorted((r["event_type"], r["refers_to_current_version"]) for r in trail[2:]) == [
+        ("invoice.changed", True), ("invoice.unpaid", True)]
     per_source = {(r["source"], r["event_type"]): r["events"]
                   for r in query(bq, documented_query("Events per organization", dataset))}
     assert {key: n for key, n in per_source.items() if key[0] == "webhook"} == {
