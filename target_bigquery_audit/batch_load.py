@@ -51,7 +51,7 @@ class BatchLoader:
         """Opened at the first batch (it asks BigQuery about jobs a killed run left without outcome)."""
         return LoadJournal(self.journal_path, self._job_loaded)
 
-    def _job_loaded(self, job_id: str) -> bool:
+    def _job_loaded(self, job_id: str, table: str = "", row_ids: list[str] | None = None) -> bool:
         w = self.writer
         try:
             job = w.call(w.client.get_job, job_id, location=w.location, timeout=w.timeout, retry=None)

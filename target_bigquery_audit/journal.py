@@ -1,4 +1,5 @@
-"""A local durable journal of load jobs, so a re-run never loads a row twice however the tap re-batches.
+"""A local durable journal of writes (load jobs, Storage Write appends), so a re-run never writes a row
+twice however the tap re-batches.
 
 After a crash the tap re-sends every record since the last STATE it saw, not necessarily cut into the
 same batches, so a deterministic job id alone cannot recognise rows that an earlier job already
@@ -8,7 +9,9 @@ BigQuery (done → their rows are loaded). Rows whose id a loaded job carried ar
 
 Pruning: each STATE passed on is marked; on start only the jobs after the second-to-last mark are
 kept (the tap never re-sends records before the last STATE it received, and the margin of one mark
-covers a STATE written to stdout that the orchestrator did not save).
+covers a STATE written to stdout that the orchestrator did not save), and at least the jobs of the
+last KEEP_RECENT_ROWS rows, plus any job whose outcome was
+never known: its rows may still wait in the retry queue, and it is resolved before they are re-sent.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from typing import Callable
 
 import simplejson
 
+KEEP_RECENT_ROWS = 100_000  # ~15 MB of row ids in memory at most beyond the last two STATEs
+
 
 class LoadJournal:
-    def __init__(self, path: Path, job_loaded: Callable[[str], bool | None]) -> None:
-        """`job_loaded(job_id)`: True if BigQuery says the job loaded its rows, False if not, None if unknown."""
+    def __init__(self, path: Path, job_loaded: Callable[[str, str, list[str]], bool | None]) -> None:
+        """`job_loaded(job_id, table, row_ids)`: True if BigQuery says the write landed its rows, False if
+        not, None if unknown. A "job" is any write whose rows land all together or not at all."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.loaded: dict[str, set[str]] = {}  # table -> row ids loaded by a journaled job
@@ -45,16 +51,18 @@ class LoadJournal:
     def _resolve_and_prune(self) -> None:
         entries = self._entries()
         marks = [i for i, e in enumerate(entries) if "state" in e]
-        if len(marks) >= 2:
-            entries = entries[marks[-2]:]
         outcome = {e["job"]: e["ok"] for e in entries if "ok" in e}
+        if len(marks) >= 2:  # a write without outcome is kept: its rows may wait in the retry queue
+            cut = self._recent_cut(entries, marks[-2])
+            entries = [e for i, e in enumerate(entries)
+                       if i >= cut or ("rows" in e and e["job"] not in outcome)]
         kept = []
         for entry in entries:
             if "rows" not in entry:
                 continue
             ok = outcome.get(entry["job"])
             if ok is None:
-                ok = self._job_loaded(entry["job"])
+                ok = self._job_loaded(entry["job"], entry["table"], entry["rows"])
             if ok:
                 self.loaded.setdefault(entry["table"], set()).update(entry["rows"])
                 kept.append({**entry, "done": True})
@@ -67,6 +75,16 @@ class LoadJournal:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
+
+    @staticmethod
+    def _recent_cut(entries: list[dict], cut: int) -> int:
+        """Where pruning may start: at the second-to-last mark, but not before the last KEEP_RECENT_ROWS
+        row ids (a tap whose bookmark is inclusive, or a re-run of the same input, re-sends a little more)."""
+        kept = sum(len(e["rows"]) for e in entries[cut:] if "rows" in e)
+        while cut > 0 and kept < KEEP_RECENT_ROWS:
+            cut -= 1
+            kept += len(entries[cut].get("rows", ()))
+        return cut
 
     def _append(self, entry: dict) -> None:
         self._handle.write(simplejson.dumps(entry) + "\n")

@@ -39,13 +39,18 @@ def _transient(exc: Exception) -> bool:
                         ConnectionError, TimeoutError)):
         return True
     if isinstance(exc, gexc.Forbidden):
-        return any(e.get("reason") in ("rateLimitExceeded", "quotaExceeded") for e in exc.errors or [])
+        return any(_reason(e) in ("rateLimitExceeded", "quotaExceeded") for e in exc.errors or [])
     return False
 
 
 def _quota_exceeded(exc: Exception) -> bool:
     return isinstance(exc, gexc.GoogleAPICallError) and any(
-        e.get("reason") == "quotaExceeded" for e in (exc.errors or []))
+        _reason(e) == "quotaExceeded" for e in (exc.errors or []))
+
+
+def _reason(error: object) -> str | None:
+    """The reason of one REST error entry (gRPC errors carry call objects instead: no reason)."""
+    return error.get("reason") if isinstance(error, dict) else None
 
 
 class BigQueryWriter:

@@ -1,0 +1,147 @@
+"""BigQuery table schema → a self-contained protobuf descriptor, and insertAll-shaped rows → proto bytes.
+
+The Storage Write API takes rows as protocol buffers whose fields match the table's columns. The
+rows the sinks build are already exact insertAll JSON values (decimal text for NUMERIC/BIGNUMERIC,
+JSON text for JSON, ISO text for TIMESTAMP/DATE), so only a few types change shape here:
+
+- NUMERIC, BIGNUMERIC, JSON, STRING, TIME, DATETIME, GEOGRAPHY: proto `string` (exact text, no float);
+- TIMESTAMP: `int64` microseconds since the epoch (integer arithmetic, no float);
+- DATE: `int32` days since the epoch; INT64: `int64`; FLOAT64: `double`; BOOL: `bool`; BYTES: `bytes`;
+- RECORD: a nested message (`nested_type` of the row message, so the descriptor is self-contained);
+  REPEATED columns: repeated fields. NULL is an unset (proto2 optional) field.
+
+A row that cannot be encoded (an unknown column, a value of the wrong kind) is refused with a reason
+in BigQuery's words, like insertAll's per-row errors, and goes to the dead-letter table.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from typing import Any, Callable
+
+from google.cloud.bigquery import SchemaField
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+FDP = descriptor_pb2.FieldDescriptorProto
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH_DATE = dt.date(1970, 1, 1)
+ONE_MICROSECOND = dt.timedelta(microseconds=1)
+PROTO_TYPES = {
+    "INT64": FDP.TYPE_INT64, "INTEGER": FDP.TYPE_INT64, "TIMESTAMP": FDP.TYPE_INT64,
+    "FLOAT64": FDP.TYPE_DOUBLE, "FLOAT": FDP.TYPE_DOUBLE,
+    "BOOL": FDP.TYPE_BOOL, "BOOLEAN": FDP.TYPE_BOOL,
+    "BYTES": FDP.TYPE_BYTES, "DATE": FDP.TYPE_INT32,
+}  # every other scalar type (NUMERIC, BIGNUMERIC, JSON, STRING, TIME, DATETIME, ...) travels as text
+
+
+class RowRefused(ValueError):
+    """A row that cannot be encoded for its table; the message is the reason."""
+
+
+class UnknownColumn(RowRefused):
+    """The row has a column the table (as last read) does not: maybe the table was widened since."""
+
+
+def _timestamp_micros(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    instant = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)
+    return (instant - EPOCH) // ONE_MICROSECOND
+
+
+def _date_days(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return (day - EPOCH_DATE).days
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else base64.b64decode(value)
+
+
+SCALAR_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "TIMESTAMP": _timestamp_micros, "DATE": _date_days, "BYTES": _bytes,
+}
+
+
+def _is_record(field: SchemaField) -> bool:
+    return field.field_type in ("RECORD", "STRUCT")
+
+
+def _describe(name: str, fields: list[SchemaField]) -> descriptor_pb2.DescriptorProto:
+    message = descriptor_pb2.DescriptorProto(name=name)
+    for number, field in enumerate(fields, start=1):
+        proto_field = message.field.add(name=field.name, number=number,
+                                        label=FDP.LABEL_REPEATED if field.mode == "REPEATED" else FDP.LABEL_OPTIONAL)
+        if _is_record(field):
+            nested = f"{field.name}__record"
+            message.nested_type.append(_describe(nested, list(field.fields)))
+            proto_field.type = FDP.TYPE_MESSAGE
+            proto_field.type_name = nested  # relative: resolved within this message, keeps it self-contained
+        else:
+            proto_field.type = PROTO_TYPES.get(field.field_type, FDP.TYPE_STRING)
+    return message
+
+
+def _value_converter(field: SchemaField) -> Callable[[Any], Any] | None:
+    """How one column's insertAll value becomes a proto value; None when it is sent as it is."""
+    if _is_record(field):
+        convert_record = _record_converter(list(field.fields))
+        one = convert_record
+    else:
+        one = SCALAR_CONVERTERS.get(field.field_type)
+        if one is None:
+            return None
+    if field.mode == "REPEATED":
+        return lambda values: [one(v) for v in values]
+    return one
+
+
+def _record_converter(fields: list[SchemaField]) -> Callable[[dict], dict]:
+    converters = {f.name: _value_converter(f) for f in fields}
+    lower = {f.name.lower(): f.name for f in fields}
+
+    def convert(row: dict) -> dict:
+        out = {}
+        for key, value in row.items():
+            if value is None:
+                continue
+            try:
+                convert_value = converters[key]
+            except KeyError:
+                if key.lower() not in lower:
+                    raise UnknownColumn(f"no such field: {key}.") from None
+                key = lower[key.lower()]
+                convert_value = converters[key]
+            out[key] = value if convert_value is None else convert_value(value)
+        return out
+    return convert
+
+
+class ProtoRows:
+    """The writer schema of one table (as BigQuery describes it) and the encoder of its rows."""
+
+    def __init__(self, fields: list[SchemaField]) -> None:
+        self.fields = list(fields)
+        self.descriptor = _describe("AuditRow", self.fields)
+        package = f"target_bigquery_audit_{uuid.uuid4().hex}"
+        file = descriptor_pb2.FileDescriptorProto(name=f"{package}.proto", package=package, syntax="proto2")
+        file.message_type.append(self.descriptor)
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(file)
+        self._message = message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.AuditRow"))
+        self._convert = _record_converter(self.fields)
+
+    def encode(self, row: dict) -> bytes:
+        """One row's serialized message; RowRefused (with the reason) when it cannot be encoded."""
+        try:
+            return self._message(**self._convert(row)).SerializeToString()
+        except RowRefused:
+            raise
+        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+            raise RowRefused(f"invalid: {exc}") from None
