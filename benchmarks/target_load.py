@@ -33,7 +33,7 @@ def main() -> None:
     write_feed(feed, args.records)
     with BigQueryEmulator(work / "bq") as emulator:
         config = work / "target.json"
-        config.write_text(json.dumps({"project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "emulator": True,
+        config.write_text(json.dumps({"project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "storage_api_endpoint": emulator.grpc_target, "emulator": True,
                                       "retry_queue_dir": str(work / "queue")}))
         started = time.perf_counter()
         with open(feed) as stdin:

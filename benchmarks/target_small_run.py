@@ -54,10 +54,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         emulator = BigQueryEmulator(Path(tmp) / "bq").start()
         try:
-            for method in ("streaming_insert", "batch_load"):
+            for method in ("storage_write", "streaming_insert", "batch_load"):
                 config = Path(tmp) / f"{method}.json"
                 config.write_text(json.dumps({
                     "project": emulator.project, "dataset": method, "api_endpoint": emulator.rest_url,
+                    "storage_api_endpoint": emulator.grpc_target,
                     "emulator": True, "load_method": method, "retry_queue_dir": f"{tmp}/{method}/queue",
                     "batch_size_rows": 5000}))
                 wall, _ = run(config, feed(1, args.history, "2026-01-01T00:00:00Z"))

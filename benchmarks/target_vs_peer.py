@@ -193,7 +193,8 @@ def main() -> None:
             config = {"project": emulator.project, "dataset": dataset}
             env = dict(os.environ)
             if who != "peer":
-                config.update({"api_endpoint": emulator.rest_url, "emulator": True,
+                config.update({"api_endpoint": emulator.rest_url, "storage_api_endpoint": emulator.grpc_target,
+                               "emulator": True,
                                "retry_queue_dir": str(work / f"queue-{n}"), "load_method": who.split(":", 1)[1]})
                 command = [str(ROOT / ".venv" / "bin" / "target-bigquery-audit")]
                 if args.discard_writes:

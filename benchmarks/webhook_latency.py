@@ -73,7 +73,8 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/zoho"
     with BigQueryEmulator(work / "bq") as emulator:
         (work / "target.json").write_text(json.dumps({
-            "project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url, "emulator": True,
+            "project": emulator.project, "dataset": "bench", "api_endpoint": emulator.rest_url,
+            "storage_api_endpoint": emulator.grpc_target, "emulator": True,
             "retry_queue_dir": str(work / "queue"), "finance_views": False}))
         pipeline = subprocess.Popen(
             f"{BIN / 'tap-zohobooks'} --config {work / 'tap.json'} | {BIN / 'target-bigquery-audit'} "

@@ -158,7 +158,7 @@ def main() -> None:
         emulator.start()
         if not (ROOT / ".meltano" / "extractors").exists():
             print("== Installing the Meltano plugins (first run only)")
-        env = meltano_env(sandbox, emulator.rest_url)
+        env = meltano_env(sandbox, emulator.rest_url, emulator.grpc_target)
         sync_demo_data(env, sandbox["base_url"])
         report(emulator)
         reconcile(env)

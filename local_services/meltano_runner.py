@@ -14,12 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 MELTANO = ROOT / ".venv" / "bin" / "meltano"
 
 
-def meltano_env(sandbox: dict, bigquery_url: str, **extra: str) -> dict:
-    """Environment for `meltano --environment=local`; `sandbox` is ZohoSandbox.info()."""
+def meltano_env(sandbox: dict, bigquery_url: str, bigquery_grpc: str = "", **extra: str) -> dict:
+    """Environment for `meltano --environment=local`; `sandbox` is ZohoSandbox.info(); `bigquery_grpc` is
+    the emulator's gRPC host:port (the Storage Write API of the default load method)."""
     env = dict(os.environ)
     env.update({
         "MELTANO_ENVIRONMENT": "local", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "ZOHO_SANDBOX_URL": sandbox["base_url"], "BIGQUERY_EMULATOR_URL": bigquery_url,
+        "BIGQUERY_EMULATOR_GRPC": bigquery_grpc,
         # The sandbox's public test credentials; real ones live in .env (see README).
         "TAP_ZOHOBOOKS_CLIENT_SECRET": sandbox["client_secret"],
         "TAP_ZOHOBOOKS_REFRESH_TOKEN": sandbox["refresh_tokens"]["us"],

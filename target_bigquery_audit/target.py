@@ -33,9 +33,10 @@ from .batch_load import BatchLoader
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
 from .json_codec import SingerBytesReader
-from .load_methods import BATCH_LOAD, DEFAULT_LOAD_METHOD, load_method
+from .load_methods import BATCH_LOAD, DEFAULT_LOAD_METHOD, STORAGE_WRITE, load_method
 from .retry_queue import RetryQueue, default_directory
 from .sinks import BigQueryAuditSink
+from .storage_write import StorageWriteLoader, write_client
 from .writer import BigQueryUnavailable, BigQueryWriter
 
 
@@ -82,8 +83,13 @@ class TargetBigQueryAudit(Target):
                                 "$MELTANO_PROJECT_ROOT/.meltano/run/target-bigquery-audit/retry-queue under Meltano, "
                                 "else ~/.local/state/target-bigquery-audit/retry-queue)."),
         th.Property("load_method", th.StringType, default=DEFAULT_LOAD_METHOD,
-                    description="How rows are written: streaming_insert (insertAll) or batch_load (load jobs with "
-                                "deterministic job ids; works on the free tier). Every method only appends."),
+                    description="How rows are written: storage_write (Storage Write API, exactly once), "
+                                "streaming_insert (insertAll) or batch_load (load jobs with deterministic job ids; "
+                                "works on the free tier). Every method only appends."),
+        th.Property("storage_api_endpoint", th.StringType,
+                    description="host:port of the BigQuery Storage Write API (gRPC) for load_method storage_write: "
+                                "the emulator's gRPC port with emulator: true (required then), else an override of "
+                                "Google's endpoint."),
         th.Property("insert_batch_rows", th.IntegerType, default=500, description="Rows per insertAll request."),
         th.Property("max_retries", th.IntegerType, default=6, description="Tries for a transient BigQuery error."),
         th.Property("retry_backoff_max_seconds", th.NumberType, default=60,
@@ -129,6 +135,7 @@ class TargetBigQueryAudit(Target):
 
     @cached_property
     def credentials(self) -> gcreds.Credentials:
+        """One set of credentials for the REST client and the Storage Write client."""
         return build_credentials(self.config, self.logger)
 
     @cached_property
@@ -174,9 +181,13 @@ class TargetBigQueryAudit(Target):
     @cached_property
     def loader(self) -> BigQueryWriter | BatchLoader:
         """What appends rows for the chosen load method (same insert(table, rows) -> refused contract)."""
+        journal = self.retry_queue.directory.parent / "load-journal" / f"{self.config['dataset']}.jsonl"
         if self.load_method == BATCH_LOAD:
-            journal = self.retry_queue.directory.parent / "load-journal" / f"{self.config['dataset']}.jsonl"
             return BatchLoader(self.writer, journal)
+        if self.load_method == STORAGE_WRITE:
+            journal = journal.with_name(f"{self.config['dataset']}.storage-write.jsonl")
+            return StorageWriteLoader(self.writer, lambda: write_client(self.config, self.credentials),
+                                      journal, self.dead_letters.table)
         return self.writer
 
     def connect(self) -> BigQueryWriter:
@@ -235,7 +246,7 @@ class TargetBigQueryAudit(Target):
             return
         self._last_state_passed_on = state
         super()._write_state_message(state)
-        if isinstance(self.__dict__.get("loader"), BatchLoader):
+        if isinstance(self.__dict__.get("loader"), (BatchLoader, StorageWriteLoader)):
             self.loader.state_passed_on()  # lets the load journal forget jobs before the previous STATE
 
     # --- delivery -------------------------------------------------------------------------------------
@@ -315,6 +326,8 @@ class TargetBigQueryAudit(Target):
         super().process_endofpipe()  # drains every sink and passes the last STATE on
         if "retry_queue" in self.__dict__ and not self._degraded:
             self._flush_queue()  # batches whose table only got set up by this run's SCHEMA messages
+        if isinstance(self.__dict__.get("loader"), StorageWriteLoader):
+            self.loader.close()
         if self.config.get("finance_views", True) and self.config.get("create_views", True) and "writer" in self.__dict__:
             self._create_finance_views()
         self._log_summary()

@@ -42,6 +42,7 @@ def target_config(emulator, dataset: str, tmp_path: Path, **overrides) -> dict:
         "project": emulator.project,
         "dataset": dataset,
         "api_endpoint": emulator.rest_url,
+        "storage_api_endpoint": emulator.grpc_target,
         "emulator": True,
         "retry_queue_dir": str(tmp_path / "retry-queue"),
         "max_retries": 2,

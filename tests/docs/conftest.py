@@ -20,7 +20,7 @@ def demo(bigquery_emulator, tmp_path_factory):
     home = tmp_path_factory.mktemp("docs-run")
     process, sandbox = start_sandbox(DEMO_DOCUMENTS)
     try:
-        env = meltano_env(sandbox, bigquery_emulator.rest_url,
+        env = meltano_env(sandbox, bigquery_emulator.rest_url, bigquery_emulator.grpc_target,
                           MELTANO_DATABASE_URI=f"sqlite:///{home / 'meltano.db'}", HOME=str(home),
                           TARGET_BIGQUERY_AUDIT_PROJECT=bigquery_emulator.project,
                           TARGET_BIGQUERY_AUDIT_DATASET=DATASET,

@@ -37,7 +37,7 @@ def command(config_path: Path) -> list[str]:
     return [sys.executable, "-m", "target_bigquery_audit.target", "--config", str(config_path)]
 
 
-@pytest.mark.parametrize("method", ["batch_load"])
+@pytest.mark.parametrize("method", ["storage_write", "batch_load"])
 def test_sigkill_at_random_points_then_rerun_gives_one_row_per_event(bigquery_emulator, bq, dataset, tmp_path,
                                                                        method):
     seed = int(os.environ.get("KILL_SEED", time.time_ns() % 100_000))

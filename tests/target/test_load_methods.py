@@ -29,7 +29,7 @@ def invoice_lines(count: int) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("method", ["streaming_insert", "batch_load"])
+@pytest.mark.parametrize("method", ["storage_write", "streaming_insert", "batch_load"])
 def test_each_method_lands_nested_line_items_with_exact_money_once(bigquery_emulator, bq, dataset, tmp_path, method):
     config = target_config(bigquery_emulator, dataset, tmp_path, load_method=method, batch_size_rows=7)
     states = run_target(config, invoice_lines(12))
@@ -69,7 +69,7 @@ def test_an_unsupported_load_method_is_refused_in_one_line_by_the_cli(bigquery_e
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
-    assert "load_method 'upsert' is not supported; use one of: streaming_insert, batch_load" in done.stderr
+    assert "load_method 'upsert' is not supported; use one of: storage_write, streaming_insert, batch_load" in done.stderr
 
 
 def test_batch_load_of_one_feed_into_two_datasets_lands_in_both(bigquery_emulator, bq, dataset, tmp_path):
