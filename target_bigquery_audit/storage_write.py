@@ -39,7 +39,9 @@ from .journal import LoadJournal
 from .proto_rows import ProtoRows, RowRefused, UnknownColumn
 from .writer import BigQueryUnavailable, BigQueryWriter
 
-MAX_APPEND_BYTES = 8_000_000  # an AppendRows request may carry at most 10 MB
+# BigQuery takes AppendRows requests up to 10 MB; gRPC servers refuse messages over 4 MB by default
+# (the emulator's does), so appends stay under that.
+MAX_APPEND_BYTES = 3_500_000
 MAX_APPEND_ROWS = 10_000
 ALREADY_EXISTS = grpc.StatusCode.ALREADY_EXISTS.value[0]
 STATUS_BY_CODE = {status.value[0]: status for status in grpc.StatusCode}
@@ -128,12 +130,33 @@ class StorageWriteLoader:
     def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
         self._resolve_unresolved()
         done = self.journal.loaded.get(table, set())
-        rows = [r for r in rows if r["insertId"] not in done]  # landed by an append of an earlier try or run
-        if not rows:
-            return []
-        encoded, refused = self._encode(table, rows)
-        chunk, size = [], 0
-        for row, data in encoded:
+        proto, fresh = self._proto(table), False
+        refused: list[tuple[dict, str]] = []
+        chunk: list[tuple[dict, bytes]] = []
+        size = 0
+        for row in rows:
+            if row["insertId"] in done:
+                continue  # landed by an append of an earlier try or run
+            try:
+                data = proto.encode(row["json"])
+            except UnknownColumn as exc:
+                if fresh:
+                    refused.append((row, str(exc)))
+                    continue
+                # The table may have been widened since its schema was read: send what was encoded
+                # with the old schema, read it again (once per batch) and encode this row again.
+                if chunk:
+                    refused.extend(self._append(table, chunk))
+                    chunk, size = [], 0
+                proto, fresh = self._proto(table, fresh=True), True
+                try:
+                    data = proto.encode(row["json"])
+                except RowRefused as again:
+                    refused.append((row, str(again)))
+                    continue
+            except RowRefused as exc:
+                refused.append((row, str(exc)))
+                continue
             if chunk and (len(chunk) >= MAX_APPEND_ROWS or size + len(data) > MAX_APPEND_BYTES):
                 refused.extend(self._append(table, chunk))
                 chunk, size = [], 0
@@ -154,22 +177,6 @@ class StorageWriteLoader:
             self._schemas[table] = ProtoRows(fields)
             self._streams.pop(table, None)  # a new writer schema: a new stream
         return self._schemas[table]
-
-    def _encode(self, table: str, rows: list[dict]) -> tuple[list[tuple[dict, bytes]], list[tuple[dict, str]]]:
-        """Rows as proto bytes, and the rows that cannot be encoded with their reason. An unknown
-        column makes the table's schema be read again once (it may have been widened since)."""
-        proto, fresh = self._proto(table), False
-        while True:
-            encoded, refused, unknown = [], [], False
-            for row in rows:
-                try:
-                    encoded.append((row, proto.encode(row["json"])))
-                except RowRefused as exc:
-                    unknown = unknown or isinstance(exc, UnknownColumn)
-                    refused.append((row, str(exc)))
-            if not unknown or fresh:
-                return encoded, refused
-            proto, fresh = self._proto(table, fresh=True), True
 
     def _stream(self, table: str) -> OpenStream:
         if table not in self._streams:

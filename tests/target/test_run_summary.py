@@ -38,6 +38,7 @@ def test_the_summary_counts_rows_per_table_and_dead_letters(bigquery_emulator, d
 
 def test_rows_left_in_the_queue_are_announced_with_their_place(tmp_path, caplog):
     config = {"project": "p", "dataset": "d", "emulator": True, "api_endpoint": "http://127.0.0.1:9",
+              "storage_api_endpoint": "127.0.0.1:9",
               "retry_queue_dir": str(tmp_path / "queue"), "max_retries": 1, "request_timeout_seconds": 2}
     with caplog.at_level(logging.INFO):
         states = run_target(config, [singer.schema("invoices", INVOICE_SCHEMA, ["invoice_id"]),
