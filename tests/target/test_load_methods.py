@@ -78,3 +78,14 @@ def test_batch_load_of_one_feed_into_two_datasets_lands_in_both(bigquery_emulato
     for name in (dataset, f"{dataset}_copy"):
         run_target(target_config(bigquery_emulator, name, tmp_path / name, load_method="batch_load"), invoice_lines(3))
         assert len(query(bq, f"SELECT _row_id FROM `{name}.invoices`")) == 3, name
+
+
+def test_storage_write_against_the_emulator_without_its_grpc_endpoint_is_refused_in_one_line():
+    from singer_sdk.exceptions import ConfigValidationError
+
+    from target_bigquery_audit.load_methods import load_method
+
+    with pytest.raises(ConfigValidationError, match="needs storage_api_endpoint, the host:port of the emulator's gRPC"):
+        load_method({"emulator": True})
+    assert load_method({"emulator": True, "storage_api_endpoint": "127.0.0.1:9060"}) == "storage_write"
+    assert load_method({"emulator": True, "load_method": "streaming_insert"}) == "streaming_insert"
