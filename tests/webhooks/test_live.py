@@ -74,7 +74,9 @@ def test_a_replay_leaves_current_unchanged(hooked, receiver, tmp_path):
         hooked.store.update(US_ORG, "invoices", doc["invoice_id"], {"reference_number": "LATER"},
                             at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2))
         hooked.hub.wait_idle()
-        target = target_config(emulator, "books", tmp_path)
+        # streaming_insert: the replay's copies must really land for the view to see through them
+        # (storage_write, the default, would skip rows it already wrote).
+        target = target_config(emulator, "books", tmp_path, load_method="streaming_insert")
         run_target(target, run_tap(live_config(hooked, receiver, tmp_path)).lines)
         client = emulator.client()
         snapshot = "SELECT * FROM `books.invoices_current` ORDER BY invoice_id"
