@@ -67,13 +67,22 @@ class BigQueryEmulator:
             if self._proc.poll() is not None:
                 raise EmulatorError(f"BigQuery emulator exited with code {self._proc.returncode}:\n{self._log_tail()}")
             try:
-                if requests.get(f"{self.rest_url}/discovery/v1/apis/bigquery/v2/rest", timeout=1).ok:
+                if requests.get(f"{self.rest_url}/discovery/v1/apis/bigquery/v2/rest", timeout=1).ok \
+                        and self._grpc_listening():
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
         raise EmulatorError(f"BigQuery emulator not ready after {timeout:.0f}s:\n{self._log_tail()}")
+
+    def _grpc_listening(self) -> bool:
+        """The Storage API's gRPC port accepts connections (it may open after the REST port)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.grpc_port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:

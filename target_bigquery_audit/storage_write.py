@@ -48,8 +48,10 @@ STATUS_BY_CODE = {status.value[0]: status for status in grpc.StatusCode}
 TRANSIENT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,
                    grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED, grpc.StatusCode.CANCELLED}
 STREAM_GONE = (gexc.NotFound, gexc.InvalidArgument, gexc.FailedPrecondition, gexc.OutOfRange)
-# A lost emulator connection should come back within seconds, not after gRPC's 2-minute default backoff.
-EMULATOR_CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 2000)]
+# A lost emulator connection should come back within seconds, not after gRPC's 2-minute default backoff;
+# and a new client must not inherit a failed connection of an earlier one in the same process.
+EMULATOR_CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 2000),
+                            ("grpc.use_local_subchannel_pool", 1)]
 
 
 def write_client(config: dict, credentials: Any):
