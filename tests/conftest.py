@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from google.cloud import bigquery
 
 from local_services.zoho_sandbox import SandboxConfig, ZohoSandbox
 from tests.services import shared_emulator
@@ -22,9 +23,16 @@ def bq(bigquery_emulator):
 
 
 @pytest.fixture
-def dataset(request) -> str:
-    """A dataset name of this test's own, so tests never see each other's rows."""
-    return f"{re.sub(r'[^A-Za-z0-9_]', '_', request.node.name)[:60]}_{uuid.uuid4().hex[:6]}"
+def dataset(request, bigquery_emulator):
+    """A dataset name of this test's own, so tests never see each other's rows; dropped afterwards,
+    because the shared emulator slows down as its catalog grows."""
+    name = f"{re.sub(r'[^A-Za-z0-9_]', '_', request.node.name)[:60]}_{uuid.uuid4().hex[:6]}"
+    yield name
+    try:
+        bigquery_emulator.client().delete_dataset(name, delete_contents=True, not_found_ok=True,
+                                                  retry=bigquery.DEFAULT_RETRY.with_deadline(10), timeout=10)
+    except Exception:  # noqa: BLE001 - cleanup only; a test that stopped the emulator leaves it behind
+        pass
 
 
 @pytest.fixture
