@@ -17,7 +17,6 @@ import uuid
 from functools import cached_property
 
 from google.api_core import exceptions as gexc
-from google.api_core.client_options import ClientOptions
 from google.auth import credentials as gcreds
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import bigquery
@@ -28,7 +27,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from zohobooks_bigquery.clear_errors import NameInvalidSettings
 from zohobooks_bigquery.plugin_config import store_setting_properties, with_numbers_parsed, with_stored_credentials
 
-from .credentials import build_credentials
+from .credentials import build_client, build_credentials
 from .batch_load import BatchLoader
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
@@ -140,9 +139,7 @@ class TargetBigQueryAudit(Target):
 
     @cached_property
     def client(self) -> bigquery.Client:
-        options = ClientOptions(api_endpoint=self.config["api_endpoint"]) if self.config.get("api_endpoint") else None
-        return bigquery.Client(project=self.config["project"], credentials=self.credentials,
-                               client_options=options, location=self.config.get("location", "US"))
+        return build_client(self.config, self.logger, credentials=self.credentials)
 
     @cached_property
     def retry_queue(self) -> RetryQueue:
