@@ -153,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each target, in ABBA order")
-    parser.add_argument("--load-methods", default="streaming_insert,batch_load",
+    parser.add_argument("--load-methods", default="storage_write,streaming_insert,batch_load",
                         help="our target's load_method(s), comma-separated; each is one contender")
     parser.add_argument("--peer-method", default="streaming_insert", choices=["streaming_insert", "batch_job"])
     parser.add_argument("--only", choices=["ours", "peer"], help="run one target only (e.g. the 1,000,000 RSS check)")
