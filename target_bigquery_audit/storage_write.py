@@ -231,11 +231,12 @@ class StorageWriteLoader:
         """One AppendRows request at the stream's offset; {row index: reason} of refused rows."""
         from google.cloud.bigquery_storage_v1 import types
 
-        request = types.AppendRowsRequest(
-            write_stream=stream.name, offset=stream.offset,
-            proto_rows=types.AppendRowsRequest.ProtoData(
-                writer_schema=types.ProtoSchema(proto_descriptor=stream.proto.descriptor),
-                rows=types.ProtoRows(serialized_rows=rows)))
+        # Built as the raw protobuf message and wrapped, not through proto-plus's constructors, which
+        # copy every row through Python once more (half the cost of a request of a few MB).
+        request = types.AppendRowsRequest.wrap(types.AppendRowsRequest.pb()(
+            write_stream=stream.name, offset={"value": stream.offset},
+            proto_rows={"writer_schema": {"proto_descriptor": stream.proto.descriptor},
+                        "rows": {"serialized_rows": rows}}))
         try:
             responses = self.client.append_rows(iter([request]), timeout=self.writer.timeout, retry=None,
                                                 metadata=[("x-goog-request-params", f"write_stream={stream.name}")])
