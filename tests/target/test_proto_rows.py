@@ -62,6 +62,11 @@ def test_the_row_it_is_given_is_left_as_it_was():
     assert row == {"date": "2026-01-02", "line_items": [{"shipped": "2026-01-02T00:00:00+00:00"}]}
 
 
+def test_an_integer_given_as_text_is_read_exactly():
+    proto = ProtoRows(FIELDS)
+    assert decode(proto, proto.encode({"quantity": "9007199254740993"})) == {"quantity": "9007199254740993"}
+
+
 def test_a_differently_cased_column_is_written_to_its_column():
     proto = ProtoRows(FIELDS)
     assert decode(proto, proto.encode({"Invoice_ID": "A", "DATE": "1970-01-11"})) == {"invoice_id": "A", "date": 10}
@@ -71,6 +76,7 @@ def test_a_differently_cased_column_is_written_to_its_column():
     ({"invoice_id": "A", "not_a_column": 1}, UnknownColumn, "no such field: not_a_column."),
     ({"line_items": [{"name": "a", "colour": "red"}]}, UnknownColumn, "no such field: colour."),
     ({"quantity": "many"}, RowRefused, "invalid: "),
+    ({"quantity": "1.5"}, RowRefused, "invalid: "),
     ({"quantity": True}, RowRefused, "invalid: "),
     ({"total": 1.5}, RowRefused, "invalid: "),
     ({"last_modified_time": "yesterday"}, RowRefused, "invalid: "),
