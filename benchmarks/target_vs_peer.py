@@ -5,7 +5,8 @@
 
 The peer (`z3-target-bigquery`, pinned below) is installed from PyPI into its own virtual environment
 (.bench/peer-venv, created once). One feed of invoices (benchmarks/invoice_feed.py) goes through both
-targets (ours once per load method), in ABBA order (A B C C B A ...), against one fresh local emulator;
+targets (ours once per load method: storage_write, streaming_insert and batch_load unless
+--load-methods says otherwise), in ABBA order (A B C D D C B A ...), against one fresh local emulator;
 each run writes its own dataset. Both virtual environments get their bytecode compiled first, as pip
 does on install (this machine sets PYTHONDONTWRITEBYTECODE, which would otherwise make every start
 compile some 600 modules again, about 1.5 CPU seconds for either target). For each run:
