@@ -10,8 +10,8 @@ targets (ours once per load method: storage_write, streaming_insert and batch_lo
 each run writes its own dataset. Both virtual environments get their bytecode compiled first, as pip
 does on install (this machine sets PYTHONDONTWRITEBYTECODE, which would otherwise make every start
 compile some 600 modules again, about 1.5 CPU seconds for either target). For each run:
-records/s, CPU seconds per 1,000 records of the target process alone (its own rusage from wait4, so
-the emulator's CPU is not counted), peak RSS, rows read back with google-cloud-bigquery, and whether
+records/s, CPU seconds per 1,000 records of the target process alone (its own rusage from wait4, in a
+small measuring process, so the emulator's CPU is not counted), its peak RSS, rows read back with google-cloud-bigquery, and whether
 every money value read back equals the generated Decimal.
 
 The peer is pointed at the emulator the way its code allows: it builds `bigquery.Client(project=...)`,
@@ -60,6 +60,16 @@ OURS_DISCARDING_LAUNCHER = (
     "BatchLoader._run_job = lambda self, table, rows: (b''.join(encode_row(r['json']) for r in rows), None)[1]\n"
     "from target_bigquery_audit.target import TargetBigQueryAudit\n"
     "TargetBigQueryAudit.cli()\n")
+# Each target runs under this small measuring process, not as a direct child of the benchmark: Linux
+# gives a process the parent's peak RSS as its own starting peak (kept across fork and exec), so a direct
+# child reported the benchmark's own peak (the rows it had read back) once that was larger.
+MEASURE = (
+    "import json, os, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "proc = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(proc.pid, 0)\n"
+    "json.dump({'wall': time.perf_counter() - started, 'cpu': usage.ru_utime + usage.ru_stime,\n"
+    "           'rss': usage.ru_maxrss / 1024, 'code': os.waitstatus_to_exitcode(status)}, open(sys.argv[1], 'w'))\n")
 PER_VALUE_CHECK_LIMIT = 100_000  # above this, only the exact sums are compared (reading back is slow)
 SAMPLE_ABOVE = 2_000  # above this, every value of one invoice in ten is compared
 
@@ -90,7 +100,9 @@ def compile_bytecode(python: Path) -> None:
 
 def run_process(command: list[str], feed: Path | tuple[int, int], env: dict, log: Path) -> tuple[float, float, float, int]:
     """(wall seconds, CPU seconds, peak RSS MiB, exit code) of one target process reading `feed`: a file,
-    or (records, seed) to generate into its stdin as it reads."""
+    or (records, seed) to generate into its stdin as it reads. Measured by MEASURE (see there why)."""
+    measured = log.with_suffix(".rusage.json")
+    command = [sys.executable, "-c", MEASURE, str(measured), *command]
     with open(log, "wb") as err:
         started = time.perf_counter()
         if isinstance(feed, Path):
@@ -101,10 +113,11 @@ def run_process(command: list[str], feed: Path | tuple[int, int], env: dict, log
             with proc.stdin:
                 for line in feed_lines(*feed):
                     proc.stdin.write(line.encode())
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+        proc.wait()
+    if proc.returncode != 0 or not measured.exists():  # the measuring process itself failed
+        return time.perf_counter() - started, 0.0, 0.0, proc.returncode or 1
+    usage = json.loads(measured.read_text())
+    return usage["wall"], usage["cpu"], usage["rss"], usage["code"]
 
 
 def as_decimal(value) -> Decimal | None:
