@@ -9,14 +9,18 @@
   loaded are skipped when the tap re-sends them in differently cut batches after a crash.
 - A job that fails because of bad rows is split in halves (each half its own deterministic job) until
   the bad rows stand alone; those are returned with BigQuery's reason (dead-letter table).
+- Memory: a job's NDJSON is written row by row to an unnamed temporary file beside the load journal
+  (the same place as the retry queue's rows) and streamed from it in one upload request, so no copy of
+  the batch's bytes is held in memory, however large the job.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import tempfile
 from functools import cached_property
 from pathlib import Path
+from typing import IO
 
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
@@ -25,7 +29,7 @@ from .json_codec import encode_row
 from .journal import LoadJournal
 from .writer import BigQueryUnavailable, BigQueryWriter
 
-MAX_LOAD_ROWS = 50_000  # keep one job's NDJSON small in memory
+MAX_LOAD_ROWS = 50_000  # one job's rows at most (a batch is cut by bytes long before, see sinks.py)
 
 
 def load_job_id(table: str, row_ids: list[str], table_id: str | None = None) -> str:
@@ -87,17 +91,24 @@ class BatchLoader:
 
     def _run_job(self, table: str, rows: list[dict]) -> str | None:
         """Run (or find) the batch's job; None when its rows are in the table, else BigQuery's reason."""
-        w = self.writer
         row_ids = [r["insertId"] for r in rows]
-        job_id = load_job_id(table, row_ids, w.table_id(table))
+        job_id = load_job_id(table, row_ids, self.writer.table_id(table))
         self.journal.intend(job_id, table, row_ids)
-        body = b"".join(encode_row(r["json"]) + b"\n" for r in rows)  # each row encoded once
-        config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-                                        create_disposition=bigquery.CreateDisposition.CREATE_NEVER)
+        with tempfile.TemporaryFile(prefix=".load-", dir=self.journal_path.parent) as ndjson:
+            for row in rows:  # each row encoded once, straight to disk
+                ndjson.write(encode_row(row["json"]))
+                ndjson.write(b"\n")
+            size = ndjson.tell()
+            error = self._submit(table, job_id, ndjson, size)
+        self.journal.finished(job_id, table, row_ids, ok=error is None)
+        return error
+
+    def _submit(self, table: str, job_id: str, ndjson: IO[bytes], size: int) -> str | None:
+        """Upload the NDJSON as job `job_id` (or find that job) and wait for it: None when it loaded its
+        rows, else BigQuery's reason. Raises BigQueryUnavailable (outcome unknown: left to the journal)."""
+        w = self.writer
         try:
-            job = w.call(w.client.load_table_from_file, io.BytesIO(body), w.table_id(table), job_id=job_id,
-                         job_config=config, location=w.location, timeout=w.timeout, rewind=True)
+            job = w.call(self._upload, table, job_id, ndjson, size)
         except gexc.Conflict:
             job = w.call(w.client.get_job, job_id, location=w.location, timeout=w.timeout, retry=None)
             w.logger.info("Load job %s already ran (a retried batch): using its outcome", job_id)
@@ -109,7 +120,35 @@ class BatchLoader:
             if job.error_result is None and not isinstance(exc, gexc.BadRequest):
                 raise
             errors = job.errors or ([job.error_result] if job.error_result else [])
-            self.journal.finished(job_id, table, row_ids, ok=False)
             return "; ".join(f"{e.get('reason')}: {e.get('message')}" for e in errors) or str(exc)
-        self.journal.finished(job_id, table, row_ids, ok=True)
         return None
+
+    def _upload(self, table: str, job_id: str, ndjson: IO[bytes], size: int) -> bigquery.LoadJob:
+        """Start the load job with a resumable upload sent in one request streamed from the file.
+
+        google-cloud-bigquery's load_table_from_file reads up to 100 MB of the file into memory per
+        request; requests streams a file body in small blocks instead. Content-Range states the whole
+        size, so an upload cut short is answered "incomplete" (308), never taken as the job's data."""
+        w = self.writer
+        config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                                        create_disposition=bigquery.CreateDisposition.CREATE_NEVER)
+        load = {**config.to_api_repr()["load"],
+                "destinationTable": {"projectId": w.project, "datasetId": w.dataset, "tableId": table}}
+        resource = {"jobReference": {"projectId": w.project, "jobId": job_id, "location": w.location},
+                    "configuration": {"load": load}}
+        started = w.session.post(f"{w.endpoint}/upload/bigquery/v2/projects/{w.project}/jobs?uploadType=resumable",
+                                 json=resource, timeout=w.timeout,
+                                 headers={"X-Upload-Content-Type": "application/octet-stream",
+                                          "X-Upload-Content-Length": str(size)})
+        if started.status_code >= 400:
+            raise gexc.from_http_response(started)
+        ndjson.seek(0)
+        sent = w.session.put(started.headers["Location"], data=ndjson, timeout=w.timeout,
+                             headers={"Content-Type": "application/octet-stream",
+                                      "Content-Range": f"bytes 0-{size - 1}/{size}"})
+        if sent.status_code == 308:
+            raise gexc.ServiceUnavailable(f"load job {job_id}: upload incomplete ({sent.headers.get('Range')})")
+        if sent.status_code >= 400:
+            raise gexc.from_http_response(sent)
+        return w.client.job_from_resource(sent.json())

@@ -163,25 +163,34 @@ class BigQueryWriter:
         self.call(job.result, timeout=self.timeout, retry=None)
 
     # --- inserts -----------------------------------------------------------------------------------
-    def _chunks(self, rows: list[dict], encoded: list[bytes]) -> Iterator[tuple[list[dict], list[bytes]]]:
-        """Rows cut into requests of at most `batch_rows` rows and MAX_REQUEST_BYTES, sized by their bytes."""
-        start, size = 0, 0
-        for index, body in enumerate(encoded):
+    def _chunks(self, rows: list[dict]) -> Iterator[tuple[list[dict], list[bytes]]]:
+        """Rows cut into requests of at most `batch_rows` rows and MAX_REQUEST_BYTES, sized by their bytes.
+
+        Rows are encoded as the requests are cut, so only one request's bytes exist at a time (not the
+        whole batch's: memory stays flat however many rows a batch holds)."""
+        chunk: list[dict] = []
+        encoded: list[bytes] = []
+        size = 0
+        for row in rows:
+            body = encode_row(row["json"])
             row_size = len(body) + 100
-            if index > start and (index - start >= self.batch_rows or size + row_size > MAX_REQUEST_BYTES):
-                yield rows[start:index], encoded[start:index]
-                start, size = index, 0
+            if chunk and (len(chunk) >= self.batch_rows or size + row_size > MAX_REQUEST_BYTES):
+                yield chunk, encoded
+                chunk, encoded, size = [], [], 0
+            chunk.append(row)
+            encoded.append(body)
             size += row_size
-        if start < len(rows):
-            yield rows[start:], encoded[start:]
+        if chunk:
+            yield chunk, encoded
 
     def insert(self, table: str, rows: list[dict]) -> list[tuple[dict, str]]:
         """Append rows ({"insertId", "json"}); returns the rows BigQuery refused, with its reason.
 
         Each row is encoded once (encode_row); those bytes size the requests and make their bodies."""
         refused: list[tuple[dict, str]] = []
-        for chunk, encoded in self._chunks(rows, [encode_row(r["json"]) for r in rows]):
+        for chunk, encoded in self._chunks(rows):
             refused.extend(self._insert_chunk(table, chunk, encoded))
+            del chunk, encoded  # freed before the next request's rows are encoded
         return refused
 
     def insert_all(self, table: str, rows: list[dict], encoded: list[bytes]) -> list[dict]:
@@ -189,8 +198,13 @@ class BigQueryWriter:
 
         google-cloud-bigquery's insert_rows_json only takes dicts and encodes them again, so the
         request is posted here, with the same authorised session kind and the same error mapping."""
-        body = b'{"rows":[' + b",".join(
-            b'{"insertId":' + encode_row(r["insertId"]) + b',"json":' + e + b"}" for r, e in zip(rows, encoded)) + b"]}"
+        parts, opening = [b'{"rows":['], b'{"insertId":'
+        for row, row_bytes in zip(rows, encoded):  # the rows' bytes are joined once, not copied per row first
+            parts += (opening, encode_row(row["insertId"]), b',"json":', row_bytes, b"}")
+            opening = b',{"insertId":'
+        parts.append(b"]}")
+        body = b"".join(parts)
+        del parts
         url = f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets/{self.dataset}/tables/{table}/insertAll"
         response = self.session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=self.timeout)
         if response.status_code >= 400:
