@@ -12,10 +12,17 @@ kept (the tap never re-sends records before the last STATE it received, and the 
 covers a STATE written to stdout that the orchestrator did not save), and at least the jobs of the
 last KEEP_RECENT_ROWS rows, plus any job whose outcome was
 never known: its rows may still wait in the retry queue, and it is resolved before they are re-sent.
+
+Memory during a run: the row ids of jobs resolved at start (the killed run's window above) are kept for
+the whole run, since the tap re-sends those records anywhere in it. Of the jobs this run finishes, only
+the last KEEP_RECENT_ROWS row ids stay in memory (a tap repeating a record within one run); the file
+keeps them all for the next run. So memory does not grow with the run's length (about 140 MiB per
+million row ids otherwise).
 """
 
 from __future__ import annotations
 
+import collections
 import os
 from pathlib import Path
 from typing import Callable
@@ -32,6 +39,8 @@ class LoadJournal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.loaded: dict[str, set[str]] = {}  # table -> row ids loaded by a journaled job
+        self._finished: collections.deque[tuple[str, list[str]]] = collections.deque()  # this run's, oldest first
+        self._finished_rows = 0
         self._job_loaded = job_loaded
         self._resolve_and_prune()
         self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
@@ -98,6 +107,16 @@ class LoadJournal:
         self._append({"job": job_id, "ok": ok})
         if ok:
             self.loaded.setdefault(table, set()).update(row_ids)
+            self._finished.append((table, row_ids))
+            self._finished_rows += len(row_ids)
+            self._forget_older_than_recent()
+
+    def _forget_older_than_recent(self) -> None:
+        """Keep in memory the row ids of this run's last KEEP_RECENT_ROWS loaded rows (module docstring)."""
+        while self._finished_rows - len(self._finished[0][1]) >= KEEP_RECENT_ROWS:
+            table, row_ids = self._finished.popleft()
+            self._finished_rows -= len(row_ids)
+            self.loaded[table].difference_update(row_ids)
 
     def state_passed_on(self) -> None:
         self._append({"state": "passed"})
