@@ -288,8 +288,9 @@ class TargetBigQueryAudit(Target):
             return
         try:
             self._ensure_dataset()
-            if flush_queue_first and not self._flush_queue():
-                raise BigQueryUnavailable("the retry queue could not be emptied")
+            if flush_queue_first and self.retry_queue.pending():
+                self._queue_behind_older(table, rows)
+                return
             with self.quick_if_degraded():
                 self._insert(stream, table, rows)
             self._degraded = False
@@ -298,6 +299,15 @@ class TargetBigQueryAudit(Target):
             path = self.retry_queue.put(table, rows)
             self.logger.warning("BigQuery unavailable (%s): %d rows of %s kept in the retry queue (%s)",
                                 exc, len(rows), table, path.name)
+
+    def _queue_behind_older(self, table: str, rows: list[dict]) -> None:
+        """Older batches wait in the retry queue: this one joins them (durably) and its rows are released
+        before they are sent, oldest first, so a recovery holds one batch in memory, not two."""
+        self.retry_queue.put(table, rows)
+        rows.clear()  # the sink's batch: kept in the queue file now, sent from there
+        if not self._flush_queue():
+            self.logger.warning("BigQuery unavailable: %d batch(es) wait in the retry queue (%s)",
+                                len(self.retry_queue), self.retry_queue.directory)
 
     def _insert(self, stream: str, table: str, rows: list[dict]) -> None:
         loaded_at = dt.datetime.now(dt.timezone.utc).isoformat()
