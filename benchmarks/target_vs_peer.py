@@ -21,8 +21,9 @@ endpoint from the environment, so only its `streaming_insert` and `batch_job` me
 
 `--discard-writes` (ours only) measures memory at sizes the emulator cannot take in the time (about
 200 rows/s): the feed is generated straight into the target's stdin (no file), and a launcher replaces
-the two calls that send rows (insertAll, load job) with ones that encode the rows and drop them; all
-the rest (reading, validation, conversion, `_raw`, hashing, batching) runs as usual.
+the three calls that send rows (insertAll, the load job's upload, the AppendRows request) with ones
+that drop them; all the rest (reading, validation, conversion, `_raw`, hashing, batching, encoding,
+the load journals and the load job's NDJSON file) runs as usual.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ OURS_DISCARDING_LAUNCHER = (
     "from target_bigquery_audit.batch_load import BatchLoader\n"
     "BigQueryWriter.insert_all = lambda self, table, rows, encoded: []\n"
     "BatchLoader._submit = lambda self, table, job_id, ndjson, size: None\n"  # after the journal and the NDJSON file
+    "from target_bigquery_audit.storage_write import StorageWriteLoader\n"
+    "StorageWriteLoader._send = lambda self, stream, rows: {}\n"  # after the journal and the protobuf rows
     "from target_bigquery_audit.target import TargetBigQueryAudit\n"
     "TargetBigQueryAudit.cli()\n")
 # Each target runs under this small measuring process, not as a direct child of the benchmark: Linux
