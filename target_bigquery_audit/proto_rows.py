@@ -52,20 +52,6 @@ class UnknownColumn(RowRefused):
     """The row has a column the table (as last read) does not: maybe the table was widened since."""
 
 
-def _timestamp_micros(value: Any) -> int:
-    if type(value) is str:
-        return _timestamp_text_micros(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return _instant_micros(value)
-
-
-@lru_cache(maxsize=8192)
-def _timestamp_text_micros(value: str) -> int:
-    """Cached: a feed repeats the same instants (created times, the run's _loaded_at); errors are not cached."""
-    return _instant_micros(value)
-
-
 def _instant_micros(value: Any) -> int:
     instant = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if instant.tzinfo is None:
@@ -73,22 +59,28 @@ def _instant_micros(value: Any) -> int:
     return (instant - EPOCH) // ONE_MICROSECOND
 
 
-def _date_days(value: Any) -> int:
-    if type(value) is str:
-        return _date_text_days(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return _day_number(value)
-
-
-@lru_cache(maxsize=8192)
-def _date_text_days(value: str) -> int:
-    return _day_number(value)
-
-
 def _day_number(value: Any) -> int:
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
     return (day - EPOCH_DATE).days
+
+
+def _epoch_number(compute: Callable[[Any], int]) -> Callable[[Any], int]:
+    """A TIMESTAMP/DATE converter: an int is taken as it is (already micros or days), text goes through a
+    cache (a feed repeats the same instants and days: created times, the run's _loaded_at; errors are not
+    cached), anything else is computed."""
+    cached = lru_cache(maxsize=8192)(compute)
+
+    def convert(value: Any) -> int:
+        if type(value) is str:
+            return cached(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        return compute(value)
+    return convert
+
+
+_timestamp_micros = _epoch_number(_instant_micros)
+_date_days = _epoch_number(_day_number)
 
 
 def _bytes(value: Any) -> bytes:
@@ -131,8 +123,7 @@ def _describe(name: str, fields: list[SchemaField]) -> descriptor_pb2.Descriptor
 def _value_converter(field: SchemaField) -> Callable[[Any], Any] | None:
     """How one column's insertAll value becomes a proto value; None when it is sent as it is."""
     if _is_record(field):
-        convert_record = _record_converter(list(field.fields))
-        one = convert_record
+        one = _record_converter(list(field.fields))
     else:
         one = CAREFUL_CONVERTERS.get(field.field_type)
         if one is None:
