@@ -29,6 +29,7 @@ from zohobooks_bigquery.plugin_config import store_setting_properties, with_numb
 
 from .credentials import build_client, build_credentials
 from .batch_load import BatchLoader
+from .collection import collect, collected_between_batches
 from .dead_letter import DEAD_LETTER_FIELDS, DeadLetters
 from .finance_views import finance_view_sql
 from .json_codec import SingerBytesReader
@@ -127,6 +128,14 @@ class TargetBigQueryAudit(Target):
         self._dataset_ready = False
         self.rows_written: collections.Counter[str] = collections.Counter()  # per table, for the run summary
         self.views_outdated = False  # a table was created or widened this run
+
+    def listen(self, file_input=None) -> None:
+        with collected_between_batches():
+            super().listen(file_input)
+
+    def drain_one(self, sink) -> None:
+        super().drain_one(sink)
+        collect()  # the batch's rows were just released (collection.py)
 
     @cached_property
     def run_id(self) -> str:
