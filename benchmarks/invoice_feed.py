@@ -9,17 +9,22 @@ BigQuery gives back.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-import simplejson
+
+from singer_sdk import singerlib
 
 from tap_zohobooks.client import load_schema
+from tap_zohobooks.singer_output import CanonicalRawWriter
 
 CENT = Decimal("0.01")
+WRITER = CanonicalRawWriter()  # lines exactly as the tap writes them (`_raw` in canonical form)
+EXTRACTED = dt.datetime(2026, 1, 2, 3, 4, 7, tzinfo=dt.timezone.utc)
 TAX_RATES = [Decimal("0"), Decimal("5"), Decimal("7.25"), Decimal("8.875"), Decimal("18")]
 ITEMS = ["Consulting hour", "Annual licence", "Support retainer", "Hardware kit", "Travel (billable)"]
 
@@ -82,13 +87,14 @@ def feed_lines(count: int, seed: int = 1, sums: dict | None = None) -> Iterator[
                 sums["item_total"] += line["item_total"]
                 sums["rate"] += line["rate"]
                 sums["line_items"] += 1
-        yield simplejson.dumps({"type": "RECORD", "stream": "invoices", "record": record}, use_decimal=True) + "\n"
+        yield WRITER.serialize_message(singerlib.RecordMessage(stream="invoices", record=record,
+                                                               time_extracted=EXTRACTED)) + "\n"
     yield json.dumps({"type": "STATE", "value": {"bookmarks": {"invoices": {"done": True}}}}) + "\n"
 
 
 def write_feed(path: Path, count: int, seed: int = 1) -> dict:
     """Write SCHEMA, `count` RECORDs and a STATE to `path`; return the exact sums to check against."""
     sums = {"total": Decimal(0), "item_total": Decimal(0), "rate": Decimal(0), "line_items": 0}
-    with open(path, "w") as out:
+    with open(path, "w", encoding="utf-8") as out:
         out.writelines(feed_lines(count, seed, sums))
     return sums

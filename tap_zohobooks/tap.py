@@ -29,6 +29,7 @@ from .webhooks.live import run_live, run_replay
 from .webhooks.retention import apply_retention
 from .webhooks.settings import WEBHOOK_SETTINGS
 from .webhooks.spool import Spool
+from .singer_output import CanonicalRawWriter
 
 
 class TapZohoBooks(Tap):
@@ -36,6 +37,7 @@ class TapZohoBooks(Tap):
 
     name = "tap-zohobooks"
     package_name = "zohobooks-bigquery"  # the distribution both plugins ship in: --version, --about
+    message_writer_class = CanonicalRawWriter  # `_raw` as canonical JSON text (singer_output.py)
 
     config_jsonschema = th.PropertiesList(
         th.Property("client_id", th.StringType, required=True,

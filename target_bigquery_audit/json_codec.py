@@ -2,16 +2,14 @@
 
 - Singer messages are decoded from stdin's bytes with msgspec; every JSON number with a fraction or an
   exponent becomes a Decimal built from its literal text (never a float), integers stay ints.
-- `canonical_json` (sorted keys, no spaces, exact decimals, UTF-8 as is) gives byte for byte the text
-  simplejson gives with those options, which `_raw` and `_payload_sha256` have always used, about two
-  to three times faster; values msgspec cannot encode the same way fall back to simplejson.
+- `canonical_json` (shared with the tap: zohobooks_bigquery/canonical_json.py) gives the canonical
+  `_raw` text (sorted keys, no spaces, exact decimals, UTF-8 as is) when the target encodes it itself.
 - `encode_row` turns one converted row into the JSON bytes sent to BigQuery, once: the same bytes size
   the insertAll request and make its body (or the NDJSON of a load job).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from decimal import Decimal
 from typing import IO, Any
@@ -21,20 +19,45 @@ import simplejson
 from singer_sdk.io_base import GenericSingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
+from zohobooks_bigquery.canonical_json import canonical_json, iso_default
+
+from .record_lines import LINE_START, RecordLineDecoder, marked_canonical
+
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
-_CANONICAL = msgspec.json.Encoder(decimal_format="number", order="sorted")
 _ROW = msgspec.json.Encoder(decimal_format="number")
-_DATELIKE = (dt.datetime, dt.date, dt.time)
 
 
 class SingerBytesReader(GenericSingerReader[bytes]):
-    """Reads Singer messages from stdin's bytes (no text decoding pass) with msgspec, money as Decimal."""
+    """Reads Singer messages from stdin's bytes (no text decoding pass) with msgspec, money as Decimal.
+
+    RECORD lines of a stream whose `_raw` is marked canonical keep `_raw` as its text (record_lines.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_prefix: dict[bytes, RecordLineDecoder] = {}
 
     @property
     def default_input(self) -> IO[bytes]:
         return sys.stdin.buffer
 
+    def expect_records(self, stream: str, schema: dict) -> None:
+        """At each SCHEMA message: how this stream's RECORD lines are decoded from now on."""
+        decoder = RecordLineDecoder(stream, schema.get("properties") or {}, decode_json,
+                                    lambda doc: canonical_json(doc, decoded=True))
+        self._by_prefix.pop(decoder.prefix, None)
+        if marked_canonical(schema):
+            self._by_prefix[decoder.prefix] = decoder
+
     def deserialize_json(self, line: bytes | str) -> dict:
+        if self._by_prefix and type(line) is bytes:
+            end = line.find(b',"record":', len(LINE_START))
+            decoder = self._by_prefix.get(line[:end + 10]) if end > 0 else None
+            if decoder is not None:
+                message = decoder.decode(line)
+                if message is not None:
+                    return message
+                if not decoder.trusted:
+                    del self._by_prefix[decoder.prefix]
         try:
             return _DECODER.decode(line)
         except msgspec.DecodeError as exc:
@@ -42,35 +65,14 @@ class SingerBytesReader(GenericSingerReader[bytes]):
             raise InvalidInputLine(f"A Singer input line is not valid JSON ({exc}); fix the tap's output") from exc
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, _DATELIKE):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def decode_json(data: bytes) -> Any:
+    """One JSON value, numbers as the Singer reader gives them (fractions as Decimal)."""
+    return _DECODER.decode(data)
 
 
 def to_json_text(value: Any) -> str:
     """JSON text with exact decimals (never float) and ISO timestamps (JSON and STRING columns, dead letters)."""
-    return simplejson.dumps(value, use_decimal=True, default=_default, ensure_ascii=False)
-
-
-def _slow_canonical(value: Any) -> str:
-    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), default=_default,
-                            ensure_ascii=False)
-
-
-def canonical_json(value: Any, decoded: bool = False) -> str:
-    """Sorted keys, no spaces, exact decimals: the same payload always gives the same text (and hash).
-
-    Date-times at the top level of a payload (the SDK parses a record's own date-time properties)
-    are written as ISO text like before; `decoded=True` says the value comes straight from the Singer
-    decoder (a `_raw` document), which never holds one. Anything msgspec cannot encode goes through
-    simplejson."""
-    if not decoded and type(value) is dict and any(isinstance(v, _DATELIKE) for v in value.values()):
-        value = {k: v.isoformat() if isinstance(v, _DATELIKE) else v for k, v in value.items()}
-    try:
-        return _CANONICAL.encode(value).decode()
-    except (TypeError, ValueError, OverflowError):
-        return _slow_canonical(value)
+    return simplejson.dumps(value, use_decimal=True, default=iso_default, ensure_ascii=False)
 
 
 def encode_row(row: dict) -> bytes:

@@ -18,7 +18,8 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from .bq_types import FALLBACKS, Column, ValueRejected, column_name, compile_column, schema_fields, to_bigquery
-from .json_codec import canonical_json, to_json_text
+from .json_codec import canonical_json, decode_json, to_json_text
+from .record_lines import CanonicalDocument
 from .validation import FastValidator, PlainRecords, same_shape
 from .dead_letter import DeadLetters
 from .writer import BigQueryUnavailable, BigQueryWriter
@@ -173,7 +174,7 @@ class BigQueryAuditSink(BatchSink):
             return record  # validated in process_record, only if its conversion does not prove it valid
         try:
             if self._validator is not None:
-                self._validator.validate(record)
+                self._validator.validate(self._as_decoded(record))
             self._parse_timestamps_in_record(record=record, schema=self.schema,
                                              treatment=self.datetime_error_treatment)
         except (InvalidRecord, ValueError, TypeError) as exc:
@@ -189,10 +190,16 @@ class BigQueryAuditSink(BatchSink):
     def _schema_reason(self, record: dict) -> str | None:
         """Why the record does not match the stream schema, or None when it does."""
         try:
-            self._validator.validate(record)
+            self._validator.validate(self._as_decoded(record))
         except (InvalidRecord, ValueError, TypeError) as exc:
             return f"does not match the stream schema: {getattr(exc, 'error_message', exc)}"
         return None
+
+    @staticmethod
+    def _as_decoded(record: dict) -> dict:
+        """The record as JSON Schema sees it: a `_raw` kept as canonical text (record_lines.py) decoded."""
+        raw = record.get("_raw")
+        return {**record, "_raw": raw.decoded(decode_json)} if type(raw) is CanonicalDocument else record
 
     def event_id(self, record: dict, payload_text: str | None = None) -> str:
         """The record's event id: the tap's, or derived (see the module docstring)."""
@@ -220,8 +227,11 @@ class BigQueryAuditSink(BatchSink):
         return sha256_text(f"{self.table}|{event_id}")
 
     def build_row(self, record: dict) -> dict:
-        # serialised once: hash, event id and _raw (a `_raw` document is as decoded: no date-time objects)
-        payload_text = canonical_json(self._payload(record), decoded=record.get("_raw") is not None)
+        # serialised once: hash, event id and _raw (a `_raw` document is as decoded: no date-time objects,
+        # or already its canonical text)
+        raw = record.get("_raw")
+        payload_text = raw.encoded_json if type(raw) is CanonicalDocument else \
+            canonical_json(self._payload(record), decoded=raw is not None)
         event_id = self.event_id(record, payload_text)
         operation = self._operation(record)
         arrival = record.get("_arrival_ts") or record.get("_sdc_extracted_at") or dt.datetime.now(dt.timezone.utc)

@@ -238,6 +238,9 @@ class TargetBigQueryAudit(Target):
         keys = message_dict.get("bookmark_properties") or []
         self.replication_keys[message_dict["stream"]] = keys[0] if keys else None
         super()._process_schema_message(message_dict)
+        if not self.config.get("stream_maps") and not self.config.get("flattening_enabled"):
+            # records reach the sink as decoded (no map reshapes them): `_raw` may stay text (record_lines.py)
+            self.message_reader.expect_records(message_dict["stream"], message_dict["schema"])
 
     def _process_state_message(self, message_dict: dict) -> None:
         # Private SDK method: no public hook runs at a STATE message; live pipelines need the drain.

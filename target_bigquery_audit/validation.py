@@ -13,6 +13,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from .bq_types import CANONICAL_TYPES, column_name
+from .record_lines import CANONICAL_MARK, CanonicalDocument
 
 
 class FastValidator(BaseJSONSchemaValidator):
@@ -34,7 +35,7 @@ class FastValidator(BaseJSONSchemaValidator):
 PLAIN_KEYWORDS = {"type", "format", "description", "title", "properties", "items", "default", "examples"}
 TOP_KEYWORDS = {"type", "properties", "additionalProperties", "$schema", "description", "title"}
 PYTHON_TYPES = {"string": (str,), "number": (int, Decimal), "integer": (int,), "boolean": (bool,),
-                "object": (dict,), "array": (list,), "null": (type(None),)}
+                "object": (dict, CanonicalDocument), "array": (list,), "null": (type(None),)}
 
 
 def _types(prop: dict) -> list[str]:
@@ -98,7 +99,7 @@ class PlainRecords:
         if not shapes_match or not set(schema) <= TOP_KEYWORDS or not isinstance(extra, bool):
             return None
         audit = {k: p for k, p in props.items() if k in audit_names}
-        if any(not set(p) <= {"type", "format", "description", "title"} or not _types(p)
+        if any(not set(p) <= {"type", "format", "description", "title", CANONICAL_MARK} or not _types(p)
                or not set(_types(p)) <= set(PYTHON_TYPES) for p in audit.values()):
             return None
         data = {k: p for k, p in props.items() if k not in audit_names}
