@@ -97,7 +97,7 @@ def _list_lines(column: Any, v: str, target: str, env: dict, tag: str, rt: Runti
     """Statements converting the non-null value `v` of a repeated column into `target`."""
     return [f"if type({v}) is not list:",
             "    raise ValueRejected('not a list')",
-            f"o_{tag} = [{_one_expression(column, 'x_' + tag, env, tag, rt, record)} for x_{tag} in {v}]",
+            f"o_{tag} = [{_one_expression(column, 'x_' + tag, env, tag, rt, record)} for x_{tag} in {v}] if {v} else []",
             f"if None in o_{tag}:",
             "    raise ValueRejected('null element')"] + ([] if target == f"o_{tag}" else [f"{target} = o_{tag}"])
 
@@ -180,24 +180,27 @@ def _shape_function(shape: tuple[str, ...], children: dict[str, Any], plain_stri
             fields.append(None)  # (a duplicated column name, which BigQuery refuses): the careful code only
         fields.append((children[name], v, name, str(i)))
         careful += lines
-    return _define("shape", body + _common_case(fields, env, rt) + careful + ["return out"], env, rt)
+    common = _common_case(fields, env, rt, copy=all(key in children for key in shape))
+    return _define("shape", body + common + careful + ["return out"], env, rt)
 
 
-def _common_case(fields: list, env: dict, rt: Runtime) -> list[str]:
-    """Lines returning the object in one dict display when no field is null and every scalar takes its
-    shortcut (the common case). The checks have no side effects, so when one fails the careful code runs
-    from the start; what may refuse a value or count a fallback (nested records and lists, timestamp and
-    date text) runs in the fields' order only once every check passed."""
+def _common_case(fields: list, env: dict, rt: Runtime, copy: bool) -> list[str]:
+    """Lines returning the converted object when no field is null and every scalar takes its shortcut
+    (the common case): a copy of the object with only the changed values replaced when its keys are all
+    column names (`copy`), else one dict display. The checks have no side effects, so when one fails the
+    careful code runs from the start; what may refuse a value or count a fallback (nested records and
+    lists, timestamp and date text) runs in the fields' order only once every check passed."""
     names = [field[2] for field in fields if field is not None]
     if None in fields or len(set(names)) != len(names):
         return []
-    conditions, nested, items = [], [], []
+    conditions, nested, items, changed = [], [], [], []
     for column, v, name, tag in fields:
         if column.repeated or column.type == "RECORD":
             conditions.append(f"{v} is not None")
             env[f"R_{tag}"] = column.convert_one
             nested += _list_lines(column, v, f"o_{tag}", env, tag, rt) if column.repeated else [f"o_{tag} = R_{tag}({v})"]
             items.append(f"{_name(name)}: o_{tag}")
+            changed.append(f"out[{_name(name)}] = o_{tag}")
             continue
         branches = _fast_branches(column, v, env, tag, rt)
         if not branches:
@@ -210,8 +213,10 @@ def _common_case(fields: list, env: dict, rt: Runtime) -> list[str]:
             nested.append(f"o_{tag} = {value}")
             value = f"o_{tag}"
         items.append(f"{_name(name)}: {value}")
-    return [f"if {' and '.join(conditions) or 'True'}:", *("    " + line for line in nested),
-            f"    return {{{', '.join(items)}}}"]
+        if value != v:  # a STRING, INT64 or BOOL value is kept as it is
+            changed.append(f"out[{_name(name)}] = {value}")
+    result = ["out = value.copy()", *changed, "return out"] if copy else [f"return {{{', '.join(items)}}}"]
+    return [f"if {' and '.join(conditions) or 'True'}:", *("    " + line for line in nested + result)]
 
 
 def _walk(column: Any, rt: Runtime) -> Callable[[dict], dict]:
