@@ -69,7 +69,7 @@ def _fast_branches(column: Any, v: str, env: dict, tag: str, rt: Runtime) -> lis
         # plain notation unless it has an exponent; at most 10 characters fit either type
         return [("Decimal", f"type({v}) is Decimal and {v}.is_finite() and 'E' not in (t_{tag} := str({v})) "
                  f"and (len(t_{tag}) <= 10 or _fits_{kind}(t_{tag}))", f"t_{tag}"),
-                ("int", f"type({v}) is int and {-limit} < {v} < {limit}", f"str({v})")]
+                ("int", f"type({v}) is int and {-limit} < {v} < {limit} and (t_{tag} := str({v}))", f"t_{tag}")]
     return []  # JSON, TIME, FLOAT64 and the rest: always the exact path
 
 
@@ -208,7 +208,7 @@ def _common_case(fields: list, env: dict, rt: Runtime, copy: bool) -> list[str]:
         conditions.append("(" + " or ".join(f"({condition})" for _, condition, _ in branches) + ")")
         value = branches[-1][2]
         for python_type, _, taken in reversed(branches[:-1]):
-            value = f"({taken} if type({v}) is {python_type} else {value})"
+            value = value if taken == value else f"({taken} if type({v}) is {python_type} else {value})"
         if column.type in ("TIMESTAMP", "DATE"):  # reading the text may refuse it: in order with the nested ones
             nested.append(f"o_{tag} = {value}")
             value = f"o_{tag}"
