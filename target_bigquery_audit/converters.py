@@ -20,6 +20,8 @@ Source is built only from the schema's column types and from names passed throug
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
+from types import CodeType
 from typing import Any, Callable, NamedTuple
 
 MAX_SHAPES = 16  # generated shape functions per RECORD column; further shapes take the generic loop
@@ -117,11 +119,16 @@ def _field_lines(column: Any, v: str, target: str, env: dict, tag: str, rt: Runt
     return lines + [f"{keyword} {v} is not None:", f"    {target} = _fallback({v}, C_{tag})"]
 
 
+@lru_cache(maxsize=1024)
+def _code(source: str, name: str) -> CodeType:
+    """Compiled once per distinct source: the columns of one type share theirs (compiling is the cost)."""
+    return compile(source, f"<converter {name}>", "exec")
+
+
 def _define(name: str, body: list[str], env: dict, rt: Runtime, args: str = "value") -> Callable:
     env.update(_fallback=rt.fallback, ValueRejected=rt.rejected, Decimal=Decimal)
-    source = "\n".join([f"def {name}({args}):"] + ["    " + line for line in body])
-    exec(compile(source, f"<converter {name}>", "exec"), env)  # noqa: S102 (source from column types and repr'd names)
-    return env[name]
+    exec(_code("\n".join([f"def {name}({args}):"] + ["    " + line for line in body]), name), env)  # noqa: S102
+    return env[name]  # (source made of column types and names quoted by `_name`; values come from `env`)
 
 
 def compile_converters(column: Any, rt: Runtime) -> Compiled:
