@@ -3,9 +3,10 @@
 Each column gets one function whose type dispatch and limits are settled when the table is compiled.
 A RECORD's function learns the shapes (key tuples) of the objects it meets; for each of the first
 `MAX_SHAPES` it generates straight-line code: the object's values unpacked in order, every value's
-shortcut check inlined, no loop and no call per value. That is about half the cost per record of the
-earlier closure per value (docs/target-performance.md). Objects of other shapes take `_walk`, the same
-loop the earlier code ran.
+shortcut check inlined, no loop and no call per value; when every check passes (the common case) the
+object is copied and only its converted values replaced. A line item costs about two thirds of the
+instructions it cost with the earlier closure per value (docs/target-performance.md). Objects of other
+shapes take `_walk`, the same loop the earlier code ran.
 
 Every path keeps the same contract (tests/target/test_converter_codegen.py compares them with the
 earlier closures): a shortcut takes only a value that clearly fits (the right Python type, within the
