@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from google.cloud.bigquery import SchemaField
 
+from .converters import INT64_MAX, INT64_MIN, Runtime, compile_converters
 from .json_codec import to_json_text
 
 NUMERIC_LIMITS = {
@@ -27,7 +28,6 @@ NUMERIC_LIMITS = {
     "NUMERIC": (29, 9),
     "BIGNUMERIC": (38, 38),
 }
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ValueRejected(ValueError):
@@ -137,9 +137,17 @@ class Column:
     repeated: bool
     children: tuple[Column, ...] = ()
     convert: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+    convert_one: Callable[[Any], Any] = field(init=False, repr=False, compare=False)  # one element of it
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "convert", _compile_converter(self))
+        """Generated once per table (converters.py): the type dispatch, the children and the decimal
+        limits are settled here, not once per value. The shortcuts take only values that clearly fit
+        (the right Python type, within the limits); anything else goes to `_fallback`, so they refuse
+        exactly what `_convert` refuses; their messages carry no path. Null and absent fields of an
+        object are left out of the row (BigQuery reads a missing field as NULL, or an empty array)."""
+        compiled = compile_converters(self, RUNTIME)
+        object.__setattr__(self, "convert", compiled.convert)
+        object.__setattr__(self, "convert_one", compiled.convert_one)
 
 
 CANONICAL_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
@@ -156,88 +164,6 @@ FALLBACKS = [0]  # values the shortcuts left to the generic path (validation.Pla
 def _fallback(value: Any, column: Column) -> Any:
     FALLBACKS[0] += 1
     return _scalar(value, column, "?")
-
-
-def _compile_converter(column: Column) -> Callable[[Any], Any]:
-    """A function specialised for one column: the type dispatch, the children and the decimal limits
-    are resolved once per table, not once per value. Its shortcuts take only values that clearly fit
-    (the right Python type, within the limits); anything else goes to `_scalar`, so it refuses
-    exactly what `_convert` refuses; its messages carry no path.
-
-    Objects are walked by the keys they carry, not by every column of the schema: absent and null
-    fields are left out of the row (BigQuery reads a missing field as NULL, or an empty array)."""
-    kind = column.type
-    if kind == "RECORD":
-        converters = {c.name: c.convert for c in column.children}
-        plain_strings = frozenset(c.name for c in column.children if c.type == "STRING" and not c.repeated)
-
-        def scalar(value: Any) -> Any:
-            if type(value) is not dict:
-                return _fallback(value, column)
-            out = {}
-            for key, item in value.items():
-                if item is None:
-                    continue
-                if type(item) is str and key in plain_strings:  # the most common field, without a call
-                    out[key] = item
-                    continue
-                convert = converters.get(key)
-                if convert is None:
-                    key = _column_key(key)  # 'first-name' → first_name; not a column: left out
-                    convert = converters.get(key)
-                    if convert is None:
-                        continue
-                out[key] = convert(item)
-            return out
-    elif kind in NUMERIC_LIMITS:
-        int_digits, scale = NUMERIC_LIMITS[kind]
-        limit = 10 ** int_digits
-
-        def scalar(value: Any) -> Any:
-            if type(value) is Decimal:
-                if value.is_finite():
-                    text = str(value)  # plain notation unless it has an exponent: then the exact path below
-                    if "E" not in text:
-                        if len(text) <= 10:  # at most 8 decimals and 10 integer digits: fits either type
-                            return text
-                        whole, _, fraction = text.partition(".")
-                        if len(fraction) <= scale and len(whole) <= int_digits:
-                            return text
-            elif type(value) is int and -limit < value < limit:
-                return str(value)
-            return _fallback(value, column)  # None, other types, or a close call: decided exactly there
-    elif kind == "STRING":
-        def scalar(value: Any) -> Any:
-            return value if type(value) is str else _fallback(value, column)
-    elif kind == "INT64":
-        def scalar(value: Any) -> Any:
-            return value if type(value) is int and INT64_MIN <= value <= INT64_MAX else _fallback(value, column)
-    elif kind == "BOOL":
-        def scalar(value: Any) -> Any:
-            return value if type(value) is bool else _fallback(value, column)
-    elif kind == "TIMESTAMP":
-        def scalar(value: Any) -> Any:
-            return _timestamp_text(value) if type(value) is str else _fallback(value, column)
-    elif kind == "DATE":
-        def scalar(value: Any) -> Any:
-            return _date_text(value) if type(value) is str else _fallback(value, column)
-    else:
-        def scalar(value: Any) -> Any:
-            return _fallback(value, column)
-
-    if not column.repeated:
-        return scalar
-
-    def repeated(value: Any) -> Any:
-        if value is None:
-            return []
-        if type(value) is not list:
-            raise ValueRejected("not a list")
-        out = [scalar(item) for item in value]
-        if None in out:
-            raise ValueRejected("null element")
-        return out
-    return repeated
 
 
 @lru_cache(maxsize=8192)
@@ -257,6 +183,10 @@ def _date_text(value: str) -> str:
 @lru_cache(maxsize=4096)
 def _column_key(key: str) -> str:
     return column_name(key)
+
+
+RUNTIME = Runtime(fallback=_fallback, rejected=ValueRejected, timestamp_text=_timestamp_text, date_text=_date_text,
+                  column_key=_column_key, numeric_limits=NUMERIC_LIMITS)
 
 
 @lru_cache(maxsize=4096)
