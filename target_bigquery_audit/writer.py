@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from typing import Callable, Iterator
 
@@ -27,6 +28,7 @@ from .json_codec import encode_row
 DEFAULT_ENDPOINT = "https://bigquery.googleapis.com"
 MAX_REQUEST_BYTES = 8_000_000  # BigQuery refuses insertAll payloads over 10 MB
 VIEW_DEFINITION_LABEL = "audit_definition_sha256"
+VIEW_HEAD = re.compile(r"(CREATE OR REPLACE VIEW `[^`]+`)\s+AS\b")  # where a view's OPTIONS(...) go
 RETRY_ROW_REASONS = {"stopped", "timeout", "backendError", "internalError"}
 
 
@@ -103,9 +105,14 @@ class BigQueryWriter:
 
     # --- tables ----------------------------------------------------------------------------------
     def ensure_dataset(self) -> None:
+        """Create the dataset unless it exists: one call either way (409 when it exists; the client's
+        exists_ok would read the dataset after that 409, which nothing here uses)."""
         dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
         dataset.location = self.location
-        self.call(self.client.create_dataset, dataset, exists_ok=True, timeout=self.timeout, retry=None)
+        try:
+            self.call(self.client.create_dataset, dataset, timeout=self.timeout, retry=None)
+        except gexc.Conflict:
+            pass  # it exists
 
     def get_table(self, table: str) -> bigquery.Table | None:
         try:
@@ -144,23 +151,24 @@ class BigQueryWriter:
             return self.call(self.client.update_table, fresh, ["schema"], timeout=self.timeout, retry=None)
 
     def refresh_view(self, view: str, sql: str, force: bool = False) -> bool:
-        """Run a view's CREATE OR REPLACE only when its definition changed (or `force`: its tables were
-        widened, and `SELECT *` views freeze their columns). The definition's hash is kept in a label,
-        so a small run costs one metadata read per view, no DDL and no scan. True when (re)created."""
+        """Run a view's CREATE OR REPLACE VIEW statement only when its definition changed (or `force`: its
+        tables were widened, and `SELECT *` views freeze their columns). The definition's hash is kept in
+        a label, so a small run costs one metadata read per view, no DDL and no scan. True when (re)created."""
         digest = hashlib.sha256(sql.encode()).hexdigest()[:32]
         existing = None if force else self.get_table(view)
         if existing is not None and (existing.labels or {}).get(VIEW_DEFINITION_LABEL) == digest:
             return False
-        self.run_ddl(sql)
-        created = self.get_table(view)
-        if created is not None:
-            created.labels = {**(created.labels or {}), VIEW_DEFINITION_LABEL: digest}
-            self.call(self.client.update_table, created, ["labels"], timeout=self.timeout, retry=None)
+        head = VIEW_HEAD.match(sql)
+        if head is None:
+            raise ValueError(f"not a CREATE OR REPLACE VIEW statement: {sql[:60]!r}")
+        # The label is set by the statement itself: no read and update of the view afterwards.
+        self.run_ddl(f'{head.group(1)} OPTIONS(labels=[("{VIEW_DEFINITION_LABEL}", "{digest}")]){sql[head.end(1):]}')
         return True
 
     def run_ddl(self, sql: str) -> None:
-        job = self.call(self.client.query, sql, location=self.location, timeout=self.timeout, retry=None)
-        self.call(job.result, timeout=self.timeout, retry=None)
+        """One jobs.query call that waits for the statement (a DDL statement needs no job polling)."""
+        self.call(self.client.query_and_wait, sql, location=self.location, api_timeout=self.timeout,
+                  wait_timeout=self.timeout, retry=None, job_retry=None)
 
     # --- inserts -----------------------------------------------------------------------------------
     def _chunks(self, rows: list[dict]) -> Iterator[tuple[list[dict], list[bytes]]]:
