@@ -30,6 +30,7 @@ from .journal import LoadJournal
 from .writer import BigQueryUnavailable, BigQueryWriter
 
 MAX_LOAD_ROWS = 50_000  # one job's rows at most (a batch is cut by bytes long before, see sinks.py)
+WRITE_BUFFER = 1 << 20  # bytes of NDJSON gathered per write system call
 
 
 def load_job_id(table: str, row_ids: list[str], table_id: str | None = None) -> str:
@@ -94,7 +95,9 @@ class BatchLoader:
         row_ids = [r["insertId"] for r in rows]
         job_id = load_job_id(table, row_ids, self.writer.table_id(table))
         self.journal.intend(job_id, table, row_ids)
-        with tempfile.TemporaryFile(prefix=".load-", dir=self.journal_path.parent) as ndjson:
+        # A 1 MiB write buffer: rows (several KB each) outgrow the default 8 KiB one, which made every
+        # row its own write system call (a third of this loader's CPU before the upload).
+        with tempfile.TemporaryFile(prefix=".load-", dir=self.journal_path.parent, buffering=WRITE_BUFFER) as ndjson:
             for row in rows:  # each row encoded once, straight to disk
                 ndjson.write(encode_row(row["json"]))
                 ndjson.write(b"\n")
