@@ -176,6 +176,25 @@ def _fast_record_converter(fields: list[SchemaField]) -> Callable[[dict], dict] 
     return convert
 
 
+def varint(number: int) -> bytes:
+    """A non-negative integer in protobuf's base-128 varint form."""
+    out = bytearray()
+    while number > 0x7F:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+
+def length_prefix(field: int, size: int) -> bytes:
+    """The key and length of a length-delimited (wire type 2) field of `size` bytes."""
+    return varint(field << 3 | 2) + varint(size)
+
+
+def length_delimited(field: int, value: bytes) -> bytes:
+    return length_prefix(field, len(value)) + value
+
+
 def _as_is(record: dict) -> dict:
     return record
 
@@ -186,6 +205,8 @@ class ProtoRows:
     def __init__(self, fields: list[SchemaField]) -> None:
         self.fields = list(fields)
         self.descriptor = _describe("AuditRow", self.fields)
+        # ProtoSchema{proto_descriptor} as wire bytes, the writer schema of every append (storage_write.py)
+        self.writer_schema = length_delimited(1, self.descriptor.SerializeToString())
         package = f"target_bigquery_audit_{uuid.uuid4().hex}"
         file = descriptor_pb2.FileDescriptorProto(name=f"{package}.proto", package=package, syntax="proto2")
         file.message_type.append(self.descriptor)

@@ -36,7 +36,7 @@ from google.api_core.client_options import ClientOptions
 from google.cloud import bigquery
 
 from .journal import LoadJournal
-from .proto_rows import ProtoRows, RowRefused, UnknownColumn
+from .proto_rows import ProtoRows, RowRefused, UnknownColumn, length_delimited, length_prefix, varint
 from .writer import BigQueryUnavailable, BigQueryWriter
 
 # BigQuery takes AppendRows requests up to 10 MB; gRPC servers refuse messages over 4 MB by default
@@ -47,6 +47,8 @@ ALREADY_EXISTS = grpc.StatusCode.ALREADY_EXISTS.value[0]
 STATUS_BY_CODE = {status.value[0]: status for status in grpc.StatusCode}
 TRANSIENT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,
                    grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED, grpc.StatusCode.CANCELLED}
+APPEND_ROWS = "/google.cloud.bigquery.storage.v1.BigQueryWrite/AppendRows"
+ROW_KEY = varint(1 << 3 | 2)  # ProtoRows.serialized_rows (field 1, length-delimited)
 STREAM_GONE = (gexc.NotFound, gexc.InvalidArgument, gexc.FailedPrecondition, gexc.OutOfRange)
 # A lost emulator connection should come back within seconds, not after gRPC's 2-minute default backoff;
 # and a new client must not inherit a failed connection of an earlier one in the same process.
@@ -92,6 +94,26 @@ def append_key(stream: str, offset: int, row_ids: list[str]) -> str:
     return f"{stream}#{offset}#{digest}"
 
 
+def append_request(stream: str, offset: int, writer_schema: bytes, rows: list[bytes]) -> bytes:
+    """The wire bytes of one AppendRowsRequest (write_stream, offset, proto_rows{writer_schema, rows}).
+
+    Built with one join, so each row's bytes are copied once, and sent as they are: through the
+    generated client they were copied into a request message, serialized again by gRPC, and the call
+    went through its wrappers (about 6 us per invoice row, a sixth of the send's CPU). Fields in number
+    order, byte for byte what protobuf writes (tests/target/test_storage_write.py)."""
+    parts = [b""]
+    rows_size = 0
+    for row in rows:
+        key = ROW_KEY + varint(len(row))
+        parts += (key, row)
+        rows_size += len(key) + len(row)
+    proto_data = length_delimited(1, writer_schema) + length_prefix(2, rows_size)
+    boxed_offset = b"\x08" + varint(offset) if offset else b""  # Int64Value{value}; proto3 omits a 0
+    parts[0] = (length_delimited(1, stream.encode()) + length_delimited(2, boxed_offset)
+                + length_prefix(4, len(proto_data) + rows_size) + proto_data)
+    return b"".join(parts)
+
+
 class StorageWriteLoader:
     """Same contract as BigQueryWriter.insert: rows ({"insertId", "json"}) in, refused rows out."""
 
@@ -109,6 +131,14 @@ class StorageWriteLoader:
     @cached_property
     def client(self):
         return self._make_client()
+
+    @cached_property
+    def _append_rows(self):
+        """AppendRows on the client's channel (and credentials), taking requests as wire bytes."""
+        from google.cloud.bigquery_storage_v1 import types
+
+        return self.client.transport.grpc_channel.stream_stream(
+            APPEND_ROWS, request_serializer=None, response_deserializer=types.AppendRowsResponse.pb().FromString)
 
     @cached_property
     def journal(self) -> LoadJournal:
@@ -229,18 +259,14 @@ class StorageWriteLoader:
 
     def _send(self, stream: OpenStream, rows: list[bytes]) -> dict[int, str]:
         """One AppendRows request at the stream's offset; {row index: reason} of refused rows."""
-        from google.cloud.bigquery_storage_v1 import types
-
-        # Built as the raw protobuf message and wrapped, not through proto-plus's constructors, which
-        # copy every row through Python once more (half the cost of a request of a few MB).
-        request = types.AppendRowsRequest.wrap(types.AppendRowsRequest.pb()(
-            write_stream=stream.name, offset={"value": stream.offset},
-            proto_rows={"writer_schema": {"proto_descriptor": stream.proto.descriptor},
-                        "rows": {"serialized_rows": rows}}))
+        request = append_request(stream.name, stream.offset, stream.proto.writer_schema, rows)
         try:
-            responses = self.client.append_rows(iter([request]), timeout=self.writer.timeout, retry=None,
-                                                metadata=[("x-goog-request-params", f"write_stream={stream.name}")])
-            response = next(iter(responses))
+            try:
+                responses = self._append_rows(iter([request]), timeout=self.writer.timeout,
+                                              metadata=[("x-goog-request-params", f"write_stream={stream.name}")])
+                response = next(iter(responses))
+            except grpc.RpcError as exc:  # the same mapping as the generated client's
+                raise gexc.from_grpc_error(exc) from exc
         except gexc.AlreadyExists:
             return {}
         except STREAM_GONE as exc:

@@ -8,8 +8,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from google.cloud.bigquery import SchemaField
 
-from target_bigquery_audit.storage_write import OpenStream, StorageWriteLoader, write_client
+from target_bigquery_audit.proto_rows import ProtoRows
+from target_bigquery_audit.storage_write import OpenStream, StorageWriteLoader, append_request, write_client
 from target_bigquery_audit.target import TargetBigQueryAudit
 from tests.helpers import query, run_target, target_config
 from tests.target import singer
@@ -128,3 +130,19 @@ def test_a_row_bigquery_refuses_is_returned_with_its_reason_and_the_others_land(
     assert sorted((row["insertId"], reason.split(":")[0]) for row, reason in refused) == [
         ("bad", "invalid"), ("odd", "no such field")]
     assert counts(bq, dataset) == {"r0": 1, "r1": 1}
+
+
+@pytest.mark.parametrize("offset", [0, 1, 300, 2**40])
+def test_an_append_request_is_the_message_the_storage_api_defines(offset):
+    """The request built as wire bytes is, byte for byte, the AppendRowsRequest protobuf would write."""
+    from google.cloud.bigquery_storage_v1 import types
+
+    proto = ProtoRows([SchemaField("invoice_id", "STRING"), SchemaField("note", "STRING")])
+    rows = [proto.encode({"invoice_id": "1", "note": "déjà"}), proto.encode({"invoice_id": "2" * 300}), b""]
+    name = "projects/p/datasets/d/tables/invoices/streams/s1"
+    expected = types.AppendRowsRequest.pb()(
+        write_stream=name, offset={"value": offset},
+        proto_rows={"writer_schema": {"proto_descriptor": proto.descriptor}, "rows": {"serialized_rows": rows}})
+    built = append_request(name, offset, proto.writer_schema, rows)
+    assert built == expected.SerializeToString()
+    assert types.AppendRowsRequest.pb().FromString(built) == expected
