@@ -1,43 +1,23 @@
 """Entry point of `target-bigquery-audit`: the SDK's CLI with credential errors (an unusable or
 refused service-account key, the credential store) reported as one line, exit 1, no traceback.
-
-Start-up: importing the target (the Singer SDK, google-cloud-bigquery, which also loads the Storage
-API client, grpc and protobuf) leaves some 80,000 objects for the garbage collector to track, and they
-live as long as the process. They are made with the collector off and then frozen (`gc.freeze`), so
-it does not walk them over and over while importing, in every full collection of the run, or at
-exit. Objects made after the imports are collected exactly as before.
-"""
+The target is imported with the garbage collector off and what it made frozen (collection.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import select
 import sys
 import time
-from typing import Iterator
 
 from zohobooks_bigquery.clear_errors import one_line, run_with_clear_errors
+
+from .collection import long_lived_imports
 
 
 def _refused(exc: BaseException) -> str:
     return (f"Google refused the BigQuery service-account key ({one_line(exc)}): the key is wrong, deleted or "
             "disabled; create a new key for the service account and import it "
             "(zohobooks-credentials import-service-account)")
-
-
-@contextlib.contextmanager
-def long_lived_imports() -> Iterator[None]:
-    """Imports made with the garbage collector off; what they made is frozen afterwards (see above)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 def main() -> None:
